@@ -1,0 +1,331 @@
+"""Parse and validate an IAM policy document into :class:`~.model.Policy`.
+
+Errors use the wording IAM returns in a ``MalformedPolicyDocument`` error, so a learner
+sees here what AWS would tell them. The checks run in the order IAM (and moto's copy of
+its validator) applies them: syntax, version, legacy parsing, Sid uniqueness, actions,
+resource formats, action prefixes, resources; the first failure is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .arns import resource_format_error
+from .conditions import parse_date, parse_operator
+from .model import ALLOW, DENY, Policy, Statement
+
+VERSIONS = ("2012-10-17", "2008-10-17")
+VARIABLES_VERSION = "2012-10-17"  # policy variables exist only from this version on
+TOP_FIELDS = ("Version", "Id", "Statement")
+STATEMENT_FIELDS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+
+SYNTAX = "Syntax errors in policy."
+LEGACY = "The policy failed legacy parsing"
+_VENDOR = re.compile(r"[^a-zA-Z0-9\-.]")
+_SID = re.compile(r"^[0-9A-Za-z]*$")
+
+PolicyKind = Literal["identity", "resource"]
+
+
+class MalformedPolicyError(ValueError):
+    """A policy IAM would reject. ``str()`` is IAM's message; ``path`` says where
+    (e.g. ``Statement[1].Condition``); ``line``/``column`` are set for JSON errors."""
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+def parse_policy(
+    document: str | bytes | Mapping[str, Any],
+    *,
+    name: str = "policy",
+    kind: PolicyKind = "identity",
+) -> Policy:
+    """Validate ``document`` (JSON text or decoded JSON) and return the parsed policy.
+
+    ``kind="identity"`` forbids Principal and requires Resource; ``kind="resource"``
+    requires Principal or NotPrincipal (kept as written in ``Statement.principal``).
+    Raises :class:`MalformedPolicyError`.
+    """
+    doc = _decode(document)
+    raw, where = _syntax(doc)
+    version = doc.get("Version")
+    if version is not None and version not in VERSIONS:
+        raise MalformedPolicyError(
+            "Policy document must be version 2012-10-17 or greater.", "Version"
+        )
+    _principals(raw, where, kind)
+    _legacy(raw, where)
+    _sids(raw, where, kind)
+    for st, path in zip(raw, where, strict=True):
+        if not (_present(st, "Action") or _present(st, "NotAction")):
+            raise MalformedPolicyError("Policy statement must contain actions.", path)
+    _resource_formats(raw, where)
+    _prefixes(raw, where)
+    if kind == "identity":
+        for st, path in zip(raw, where, strict=True):
+            if not (_present(st, "Resource") or _present(st, "NotResource")):
+                raise MalformedPolicyError("Policy statement must contain resources.", path)
+    statements = tuple(_statement(i, st) for i, st in enumerate(raw))
+    return Policy(statements, version, doc.get("Id"), name, doc)
+
+
+def _decode(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(document, bytes | bytearray):
+        document = document.decode("utf-8-sig")
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as exc:
+            raise MalformedPolicyError(SYNTAX, None, exc.lineno, exc.colno) from None
+    if not isinstance(document, Mapping):
+        raise MalformedPolicyError(SYNTAX)
+    return dict(document)
+
+
+# --- stage 1: syntax --------------------------------------------------------------------
+
+
+def _syntax(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Shape checks; returns the statements as a list and each one's path."""
+    for key in doc:
+        if key not in TOP_FIELDS:
+            raise MalformedPolicyError(f"Unknown field {key}", key)
+    if "Version" in doc and not isinstance(doc["Version"], str):
+        raise MalformedPolicyError(SYNTAX, "Version")
+    if "Id" in doc and not isinstance(doc["Id"], str):
+        raise MalformedPolicyError(SYNTAX, "Id")
+    if "Statement" not in doc:
+        raise MalformedPolicyError("Missing required field Statement", "Statement")
+    body = doc["Statement"]
+    if isinstance(body, Mapping):
+        raw, where = [body], ["Statement"]
+    elif isinstance(body, list) and body:
+        raw, where = list(body), [f"Statement[{i}]" for i in range(len(body))]
+    else:
+        raise MalformedPolicyError(SYNTAX, "Statement")
+    for st, path in zip(raw, where, strict=True):
+        _statement_syntax(st, path)
+    return [dict(st) for st in raw], where
+
+
+def _statement_syntax(st: Any, path: str) -> None:
+    if not isinstance(st, Mapping):
+        raise MalformedPolicyError(SYNTAX, path)
+    for key in st:
+        if key not in STATEMENT_FIELDS:
+            raise MalformedPolicyError(f"Unknown field {key}", f"{path}.{key}")
+    for a, b in (("Action", "NotAction"), ("Resource", "NotResource")):
+        if a in st and b in st:  # a statement names its targets one way only
+            raise MalformedPolicyError(SYNTAX, f"{path}.{b}")
+    if "Principal" in st and "NotPrincipal" in st:
+        raise MalformedPolicyError(SYNTAX, f"{path}.NotPrincipal")
+    if "Effect" not in st:
+        raise MalformedPolicyError("Missing required field Effect", f"{path}.Effect")
+    effect = st["Effect"]
+    if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
+        raise MalformedPolicyError(SYNTAX, f"{path}.Effect")
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
+        if key in st and not _is_strings(st[key]):
+            raise MalformedPolicyError(SYNTAX, f"{path}.{key}")
+    if "Sid" in st and not isinstance(st["Sid"], str):
+        raise MalformedPolicyError(SYNTAX, f"{path}.Sid")
+    if "Condition" in st:
+        _condition_syntax(st["Condition"], f"{path}.Condition")
+
+
+def _is_strings(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _condition_syntax(condition: Any, path: str) -> None:
+    if not isinstance(condition, Mapping):
+        raise MalformedPolicyError(SYNTAX, path)
+    for op, block in condition.items():
+        if not isinstance(block, Mapping):
+            raise MalformedPolicyError(SYNTAX, f"{path}.{op}")
+        for key, value in block.items():
+            values = value if isinstance(value, list) else [value]
+            if not all(_is_scalar(v) for v in values):
+                raise MalformedPolicyError(SYNTAX, f"{path}.{op}.{key}")
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | bool | int | float)
+
+
+# --- later stages -----------------------------------------------------------------------
+
+
+def _principals(raw: list[dict[str, Any]], where: list[str], kind: PolicyKind) -> None:
+    for st, path in zip(raw, where, strict=True):
+        has = "Principal" in st or "NotPrincipal" in st
+        if kind == "identity" and has:
+            key = "Principal" if "Principal" in st else "NotPrincipal"
+            raise MalformedPolicyError(
+                "Policy document should not specify a principal.", f"{path}.{key}"
+            )
+        if kind == "resource" and not has:
+            raise MalformedPolicyError("Missing required field Principal", f"{path}.Principal")
+
+
+def _legacy(raw: list[dict[str, Any]], where: list[str]) -> None:
+    """IAM's "legacy parsing": exact-case Effect, known operators, valid dates, and
+    resources whose colons add up."""
+    for st, path in zip(raw, where, strict=True):
+        if st["Effect"] not in (ALLOW, DENY):  # "allow" passes syntax but not this
+            raise MalformedPolicyError(LEGACY, f"{path}.Effect")
+        for op_name, block in st.get("Condition", {}).items():
+            op = parse_operator(op_name)
+            if op is None:
+                raise MalformedPolicyError(
+                    f"Invalid Condition type : {op_name}.", f"{path}.Condition.{op_name}"
+                )
+            if op.family == "Date":
+                for key, value in block.items():
+                    for v in value if isinstance(value, list) else [value]:
+                        if isinstance(v, bool) or parse_date(str(v)) is None:
+                            raise MalformedPolicyError(LEGACY, f"{path}.Condition.{op_name}.{key}")
+        for key in ("Resource", "NotResource"):
+            for r in _as_list(st.get(key)):
+                if resource_format_error(r) is None and _fails_legacy_arn(r):
+                    raise MalformedPolicyError(LEGACY, f"{path}.{key}")
+
+
+def _fails_legacy_arn(resource: str) -> bool:
+    if resource == "*":
+        return False
+    parts = resource.split(":")
+    return ("::" in resource and len(parts) < 6) or (len(parts) > 2 and parts[2] == "")
+
+
+def _sids(raw: list[dict[str, Any]], where: list[str], kind: PolicyKind) -> None:
+    seen: set[str] = set()
+    for st, path in zip(raw, where, strict=True):
+        sid = st.get("Sid")
+        if not sid:
+            continue
+        if sid in seen:
+            raise MalformedPolicyError(
+                "Statement IDs (SID) in a single policy must be unique.", f"{path}.Sid"
+            )
+        seen.add(sid)
+    if kind != "identity":
+        return  # resource policies (S3, SNS...) allow any text in a Sid
+    for st, path in zip(raw, where, strict=True):
+        if not _SID.match(st.get("Sid") or ""):
+            raise MalformedPolicyError(
+                "Statement IDs (SID) must be alpha-numeric. "
+                "Check that your input satisfies the regular expression [0-9A-Za-z]*",
+                f"{path}.Sid",
+            )
+
+
+def _resource_formats(raw: list[dict[str, Any]], where: list[str]) -> None:
+    for st, path in zip(raw, where, strict=True):
+        for key in ("Resource", "NotResource"):
+            for r in sorted(_as_list(st.get(key)), reverse=True):  # IAM's order
+                message = resource_format_error(r)
+                if message:
+                    raise MalformedPolicyError(message, f"{path}.{key}")
+
+
+def _prefixes(raw: list[dict[str, Any]], where: list[str]) -> None:
+    for key in ("Action", "NotAction"):
+        for st, path in zip(raw, where, strict=True):
+            for action in _as_list(st.get(key)):
+                message = _action_error(action)
+                if message:
+                    raise MalformedPolicyError(message, f"{path}.{key}")
+    for st, path in zip(raw, where, strict=True):
+        for op, block in st.get("Condition", {}).items():
+            for cond_key in block:
+                if ":" not in cond_key:
+                    raise MalformedPolicyError(
+                        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, "
+                        "etc.",
+                        f"{path}.Condition.{op}.{cond_key}",
+                    )
+
+
+def _action_error(action: str) -> str | None:
+    parts = action.split(":")
+    if len(parts) == 1 and parts[0] != "*":
+        return "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    if len(parts) > 2:
+        return "Actions/Condition can contain only one colon."
+    if parts[0] != "*" and _VENDOR.search(parts[0]):
+        return f"Vendor {parts[0]} is not valid"
+    return None
+
+
+# --- building the model -----------------------------------------------------------------
+
+
+def _present(st: dict[str, Any], key: str) -> bool:
+    """Given, and not an empty list (an empty string is caught by later checks)."""
+    return key in st and st[key] != []
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _tuple_or_none(st: dict[str, Any], key: str) -> tuple[str, ...] | None:
+    return tuple(_as_list(st[key])) if key in st else None
+
+
+def iam_string(value: str | bool | int | float) -> str:
+    """How IAM reads a JSON scalar in a condition: booleans as "true"/"false"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _statement(index: int, st: dict[str, Any]) -> Statement:
+    condition = {
+        op: {
+            key: tuple(iam_string(v) for v in (value if isinstance(value, list) else [value]))
+            for key, value in block.items()
+        }
+        for op, block in st.get("Condition", {}).items()
+    }
+    return Statement(
+        index=index,
+        effect=st["Effect"],
+        sid=st.get("Sid"),
+        action=_tuple_or_none(st, "Action"),
+        not_action=_tuple_or_none(st, "NotAction"),
+        resource=_tuple_or_none(st, "Resource"),
+        not_resource=_tuple_or_none(st, "NotResource"),
+        condition=condition,
+        principal=st.get("Principal"),
+        not_principal=st.get("NotPrincipal"),
+    )

@@ -1,0 +1,347 @@
+"""lab3 — roles per duty: an EC2 viewer and an EC2 operator.
+
+Every verdict comes from the IAM engine (is this request allowed? what does this policy
+grant?), never from the text of the learner's file. The instances the requests name are
+made up from the run's seed, so a policy that lists instance IDs cannot pass.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.aws.iam import MalformedPolicyError, Policy, Request, evaluate, parse_policy
+from grader.checks._support import fail, listing, load_learner_json
+
+ACCOUNT = "123456789012"  # the team's account, as in data/inventory.json
+REGION = "ap-northeast-1"
+VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
+DOCS = "least-privilege/lab3.md"
+# IAM's quota for a customer managed policy, white space not counted (IAM User Guide,
+# "IAM and AWS STS quotas": "Managed policy size 6,144 characters").
+MANAGED_POLICY_LIMIT = 6144
+# What an operator may be granted: the duty (start, stop) and seeing what it acts on.
+OPERATOR_DUTY = {"ec2:startinstances", "ec2:stopinstances"}
+# What "seeing EC2 and VPC" means, as the requests a viewer must be able to make.
+VIEWER_MUST_SEE = (
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceStatus",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeTags",
+)
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    account: str
+    region: str
+    environment: str | None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:ec2:{self.region}:{self.account}:instance/{self.id}"
+
+    def request(self, action: str, **extra: object) -> Request:
+        """A request on this instance, with the context keys EC2 sends for its tags."""
+        context: dict[str, object] = {
+            "aws:RequestedRegion": self.region,
+            "ec2:Region": self.region,
+            "aws:PrincipalAccount": ACCOUNT,
+            "aws:ResourceAccount": self.account,
+        }
+        if self.environment is not None:
+            context["aws:ResourceTag/Environment"] = self.environment
+            context["ec2:ResourceTag/Environment"] = self.environment
+        context.update(extra)
+        return Request(action=action, resource=self.arn, context=context)
+
+    def describe(self) -> str:
+        tag = f"Environment={self.environment}" if self.environment else "no Environment tag"
+        where = "" if (self.account, self.region) == (ACCOUNT, REGION) else f" in {self.account}/{self.region}"
+        return f"{self.id} ({tag}{where})"
+
+
+def _instance_id(rng: random.Random) -> str:
+    return "i-0" + "".join(rng.choice("0123456789abcdef") for _ in range(16))
+
+
+@pytest.fixture(scope="module")
+def fleet(seed: int) -> dict[str, list[Instance]]:
+    """Hidden instances for this run: the team's dev and other instances, and look-alikes
+    elsewhere (a dev instance in another account, in another region)."""
+    rng = random.Random(seed)
+    other_account = str(rng.randrange(10**11, 10**12))
+    other_region = rng.choice(["us-east-1", "eu-west-1", "ap-northeast-3", "ap-southeast-2"])
+    mine = lambda env: Instance(_instance_id(rng), ACCOUNT, REGION, env)  # noqa: E731
+    return {
+        "dev": [mine("dev") for _ in range(3)],
+        "other": [mine(env) for env in ("prod", "prod", "staging", "development", None)],
+        "elsewhere": [
+            Instance(_instance_id(rng), other_account, REGION, "dev"),
+            Instance(_instance_id(rng), ACCOUNT, other_region, "dev"),
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def policies(lab_dir: Path) -> dict[str, Policy]:
+    parsed = {}
+    for name in (VIEWER, OPERATOR):
+        document = load_learner_json(lab_dir, name, DOCS + "#task-4")
+        try:
+            parsed[name] = parse_policy(document, name=name)
+        except MalformedPolicyError as exc:
+            where = f" (at {exc.path})" if getattr(exc, "path", None) else ""
+            fail(
+                expected=f"{name} to be a valid IAM identity policy",
+                found=f"IAM would answer MalformedPolicyDocument: {exc}{where}",
+                fix="correct the policy's grammar: Version, Statement, Effect, Action, Resource, Condition",
+                docs=DOCS + "#task-4",
+            )
+    return parsed
+
+
+def _expect(policy: Policy, request: Request, allowed: bool, what: str, fix: str, docs: str) -> None:
+    decision = evaluate([policy], request)
+    if decision.allowed != allowed:
+        fail(
+            expected=f"{what} to be {'allowed' if allowed else 'denied'}",
+            found=decision.explain(),
+            fix=fix,
+            docs=docs,
+        )
+
+
+# ---------------------------------------------------------------- gates (task 4)
+
+
+@pytest.mark.check(task=4, points=1, gate=True)
+def test_both_policies_are_valid_iam(policies: dict[str, Policy]) -> None:
+    """Both files are valid IAM identity policies (JSON, and IAM's policy grammar)."""
+    assert set(policies) == {VIEWER, OPERATOR}
+
+
+@pytest.mark.check(task=4, points=2, gate=True)
+def test_both_policies_deploy_to_the_sandbox(lab_dir: Path, policies: dict[str, Policy], aws) -> None:
+    """Both policies deploy to the sandbox account: created as managed policies within IAM's
+    6,144-character limit and attached to their roles."""
+    from botocore.exceptions import ClientError
+
+    iam = aws.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    for name, role in ((VIEWER, "ec2-viewer"), (OPERATOR, "ec2-operator")):
+        text = (lab_dir / name).read_text(encoding="utf-8-sig")
+        size = len("".join(text.split()))
+        if size > MANAGED_POLICY_LIMIT:
+            fail(
+                expected=f"{name} to fit in a customer managed policy ({MANAGED_POLICY_LIMIT:,} characters without white space)",
+                found=f"LimitExceeded: {size:,} characters",
+                fix="grant only what the duty needs; a policy that long grants far too much",
+                docs=DOCS + "#task-4",
+            )
+        try:
+            arn = iam.create_policy(PolicyName=role + "-policy", PolicyDocument=text)["Policy"]["Arn"]
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            fail(
+                expected=f"IAM to accept {name}",
+                found=f"{err.get('Code')}: {err.get('Message')}",
+                fix="correct the policy so IAM accepts it",
+                docs=DOCS + "#task-4",
+            )
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+# ---------------------------------------------------------------- task 1: the viewer
+
+
+@pytest.mark.check(task=1, points=2)
+def test_viewer_sees_ec2_and_vpc(policies: dict[str, Policy]) -> None:
+    """The viewer can describe instances, volumes, VPCs, subnets, security groups, route
+    tables and the rest of EC2 and VPC."""
+    viewer = policies[VIEWER]
+    missing = [a for a in VIEWER_MUST_SEE if not evaluate([viewer], Request(action=a, resource="*")).allowed]
+    if missing:
+        fail(
+            expected="every EC2 and VPC Describe action to be allowed on \"*\"",
+            found=f"denied: {listing(missing)}",
+            fix="allow ec2:Describe* on \"Resource\": \"*\" (Describe actions cannot be scoped to resources)",
+            docs=DOCS + "#task-1",
+        )
+
+
+@pytest.mark.check(task=1, points=3)
+def test_viewer_reads_no_data(policies: dict[str, Policy]) -> None:
+    """The viewer reads no data: no S3 objects, DynamoDB items, secrets, parameters, queue
+    messages, log events, function code or passwords."""
+    from grader.aws.iam.catalog import grants
+    from grader.aws.iam.data_access import data_read_actions
+
+    reads = data_read_actions(grants(policies[VIEWER]))
+    if reads:
+        fail(
+            expected="no action that returns the contents of data",
+            found=f"{len(reads)} data-reading actions granted: "
+            + listing([f"{entry.action} ({entry.reads})" for entry, _grant in reads], limit=8),
+            fix="remove every service the viewer does not need; for EC2 keep only ec2:Describe*",
+            docs=DOCS + "#task-1",
+        )
+
+
+@pytest.mark.check(task=1, points=1)
+def test_viewer_changes_nothing(policies: dict[str, Policy]) -> None:
+    """The viewer changes nothing: no Write, Tagging or Permissions management action."""
+    from grader.aws.iam.catalog import grants
+
+    changing = _granted(grants(policies[VIEWER]), levels=("Write", "Tagging", "Permissions management"))
+    if changing:
+        fail(
+            expected="only Read and List actions",
+            found=f"{len(changing)} actions that change things: {listing(changing)}",
+            fix="the viewer's duty is to look; starting and stopping belongs to the operator role",
+            docs=DOCS + "#task-1",
+        )
+
+
+def _granted(result, levels: tuple[str, ...]) -> list[str]:
+    return sorted(g.action for g in result.actions.values() if g.access_level in levels)
+
+
+# ---------------------------------------------------------------- task 2: the operator
+
+
+@pytest.mark.check(task=2, points=2)
+def test_operator_starts_and_stops_dev_instances(policies: dict[str, Policy], fleet) -> None:
+    """The operator can start and stop every instance tagged Environment=dev."""
+    for instance in fleet["dev"]:
+        for action in ("ec2:StartInstances", "ec2:StopInstances"):
+            _expect(
+                policies[OPERATOR],
+                instance.request(action),
+                True,
+                f"{action} on {instance.describe()}",
+                "allow ec2:StartInstances and ec2:StopInstances on instances whose Environment tag is dev "
+                "(instance IDs change: match the tag, not the ID)",
+                DOCS + "#task-2",
+            )
+
+
+@pytest.mark.check(task=2, points=2)
+def test_operator_cannot_touch_other_instances(policies: dict[str, Policy], fleet) -> None:
+    """The operator cannot start or stop an instance that is not tagged Environment=dev
+    (prod, staging, a look-alike tag, or no tag)."""
+    for instance in fleet["other"]:
+        for action in ("ec2:StartInstances", "ec2:StopInstances"):
+            _expect(
+                policies[OPERATOR],
+                instance.request(action),
+                False,
+                f"{action} on {instance.describe()}",
+                "add a Condition that requires the instance's Environment tag to equal dev exactly",
+                DOCS + "#task-2",
+            )
+
+
+@pytest.mark.check(task=2, points=2)
+def test_operator_has_no_other_power(policies: dict[str, Policy], fleet) -> None:
+    """The operator can do nothing but start and stop (and describe): it cannot terminate,
+    re-tag an instance into dev, or pass a role."""
+    from grader.aws.iam.catalog import grants
+
+    dev = fleet["dev"][0]
+    prod = fleet["other"][0]
+    for what, request in (
+        (f"ec2:TerminateInstances on {dev.describe()}", dev.request("ec2:TerminateInstances")),
+        (
+            f"ec2:CreateTags Environment=dev on {prod.describe()}",
+            prod.request("ec2:CreateTags", **{"aws:RequestTag/Environment": "dev", "aws:TagKeys": ["Environment"]}),
+        ),
+        (
+            "iam:PassRole on a role of the account",
+            Request(action="iam:PassRole", resource=f"arn:aws:iam::{ACCOUNT}:role/admin"),
+        ),
+    ):
+        _expect(policies[OPERATOR], request, False, what, "grant only ec2:StartInstances and ec2:StopInstances", DOCS + "#task-2")
+    extra = [
+        a
+        for a in _granted(grants(policies[OPERATOR]), levels=("Read", "List", "Write", "Tagging", "Permissions management"))
+        if a.lower() not in OPERATOR_DUTY and not a.lower().startswith("ec2:describe")
+    ]
+    if extra:
+        fail(
+            expected="only ec2:StartInstances, ec2:StopInstances (and ec2:Describe*)",
+            found=f"{len(extra)} more actions granted: {listing(extra)}",
+            fix="list the two actions the duty needs instead of a wildcard",
+            docs=DOCS + "#task-2",
+        )
+
+
+# ---------------------------------------------------------------- task 3: wildcards and scope
+
+
+@pytest.mark.check(task=3, points=2)
+def test_no_wildcard_action_beyond_describe(policies: dict[str, Policy]) -> None:
+    """No wildcard action grants more than ec2:Describe*, in either policy."""
+    from grader.aws.iam.catalog import load_catalog
+
+    catalog = load_catalog()
+    wide = []
+    for name, policy in policies.items():
+        for statement in policy.statements:
+            if statement.effect != "Allow":
+                continue
+            if statement.not_action is not None:
+                wide.append(f"NotAction in {name} {statement.label} (allows all it does not list)")
+                continue
+            for pattern in statement.action or ():
+                if "*" not in pattern and "?" not in pattern:
+                    continue
+                beyond = [a for a in catalog.expand(pattern) if not a.lower().startswith("ec2:describe")]
+                if beyond:
+                    wide.append(
+                        f"{pattern} in {name} ({len(beyond)} actions beyond ec2:Describe*, "
+                        f"e.g. {beyond[0]})"
+                    )
+    if wide:
+        fail(
+            expected="wildcards only inside ec2:Describe*",
+            found=listing(wide, limit=5),
+            fix="name each action the duty needs; a wildcard grants today's and tomorrow's actions alike",
+            docs=DOCS + "#task-3",
+        )
+
+
+@pytest.mark.check(task=3, points=1)
+def test_operator_is_scoped_to_the_account_and_region(policies: dict[str, Policy], fleet) -> None:
+    """The operator's rights stop at the team's account and region: a dev instance in
+    another account or region is out of reach."""
+    for instance in fleet["elsewhere"]:
+        _expect(
+            policies[OPERATOR],
+            instance.request("ec2:StopInstances"),
+            False,
+            f"ec2:StopInstances on {instance.describe()}",
+            f"scope Resource to arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*",
+            DOCS + "#task-3",
+        )

@@ -1,0 +1,101 @@
+"""``grader doctor``: can this machine run the course? Each line is tested, not assumed."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+# (distribution, why the course needs it)
+PACKAGES = (
+    ("boto3", "the AWS SDK the sandbox answers"),
+    ("moto", "the offline AWS the configs deploy to"),
+    ("pytest", "runs the checks"),
+    ("policy_sentry", "the IAM action catalog"),
+    ("rich", "terminal output"),
+    ("watchfiles", "grader watch"),
+    ("mkdocs", "the course site"),
+    ("mkdocs-material", "the course site's theme"),
+    ("nbclient", "runs notebooks in the SIEM labs"),
+    ("ipykernel", "the notebook kernel"),
+)
+
+
+def _python() -> tuple[bool, str]:
+    ok = sys.version_info >= (3, 11)
+    return ok, f"{sys.version.split()[0]} ({sys.executable})" + ("" if ok else " — 3.11 or newer is needed")
+
+
+def _package(name: str) -> tuple[bool, str]:
+    try:
+        return True, metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False, 'not installed: run python -m pip install -e ".[dev]" in the course folder'
+
+
+def _kernel() -> tuple[bool, str]:
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        specs = KernelSpecManager().find_kernel_specs()
+    except Exception as exc:  # noqa: BLE001 - any failure here is the answer
+        return False, f"cannot list kernels ({exc})"
+    if "python3" in specs:
+        return True, f"python3 ({specs['python3']})"
+    return False, "no python3 kernel: run python -m ipykernel install --user"
+
+
+def _offline_guard() -> tuple[bool, str]:
+    """Try a real outside address (TEST-NET-3, never routed) and a real loopback socket."""
+    from grader.sandbox import OfflineError, offline
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    try:
+        with offline():
+            try:
+                socket.create_connection(("203.0.113.7", 443), timeout=2).close()
+            except OfflineError:
+                refused = True
+            except OSError:
+                refused = False
+            else:
+                refused = False
+            socket.create_connection(server.getsockname(), timeout=2).close()
+    finally:
+        server.close()
+    if not refused:
+        return False, "a connection to 203.0.113.7 was NOT refused by the guard"
+    return True, "outside hosts refused, loopback allowed"
+
+
+def _labs(course_dir: Path | None) -> tuple[bool, str]:
+    from grader.course import CourseError, load_course
+
+    try:
+        course = load_course(course_dir)
+    except CourseError as exc:
+        return False, str(exc)
+    if not course.labs:
+        return False, f"{course.root}: no labs found"
+    return True, f"{len(course.labs)} in {course.root}: {', '.join(lab.id for lab in course.labs)}"
+
+
+def run_doctor(course_dir: Path | None, console: Any) -> int:
+    from rich.table import Table
+
+    rows = [("python", *_python())]
+    rows += [(name, *_package(name)) for name, _why in PACKAGES]
+    rows += [("notebook kernel", *_kernel()), ("offline guard", *_offline_guard()), ("labs", *_labs(course_dir))]
+    table = Table(title="grader doctor", title_justify="left")
+    for column in ("", "what", "found"):
+        table.add_column(column)
+    plain = console.no_color or not console.is_terminal
+    for what, ok, found in rows:
+        mark = ("ok" if ok else "PROBLEM") if plain else ("[green]✔[/]" if ok else "[red]✘[/]")
+        table.add_row(mark, what, found)
+    console.print(table)
+    return 0 if all(ok for _, ok, _ in rows) else 1

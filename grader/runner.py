@@ -1,0 +1,152 @@
+"""Runs one lab's checks in a child interpreter, with a time limit, and reads the result.
+
+The child is pytest with :mod:`grader.plugin`; it writes JSON lines as it goes. Whatever
+happens in the child (a crash, a hang, ``os._exit`` in learner code), the parent builds a
+complete result: checks that never reported are failed with the reason, never passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.course import Lab
+from grader.results import FAILED, CheckResult, LabResult
+
+_FIELDS = ("expected", "found", "fix", "docs", "message", "seconds")
+
+
+def child_command(lab: Lab, lab_dir: Path, out: Path, seed: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(lab.checks_module),
+        "-p",
+        "grader.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "--import-mode=importlib",
+        "-o",
+        "addopts=",
+        f"--rootdir={lab.checks_module.parent}",
+        f"--grader-lab-dir={lab_dir}",
+        f"--grader-out={out}",
+        f"--grader-seed={seed}",
+    ]
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Third-party pytest plugins on the learner's machine must not change how checks run.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def run_lab(
+    lab: Lab, lab_dir: Path | None = None, *, seed: int | None = None, timeout: float | None = None
+) -> LabResult:
+    """Grade ``lab_dir`` (default: the lab's own folder) and return the full result."""
+    lab_dir = Path(lab_dir or lab.folder).resolve()
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    timeout = lab.timeout if timeout is None else timeout
+    result = LabResult(lab=lab.id, title=lab.title, seed=seed, path=str(lab_dir))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        out = Path(tmp) / "result.jsonl"
+        out.touch()
+        proc = subprocess.Popen(
+            child_command(lab, lab_dir, out, seed),
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+            start_new_session=True,  # so a time-out can end the whole process group
+        )
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            output, _ = proc.communicate()
+            timed_out = True
+        records = _read_records(out)
+    result.seconds = round(time.monotonic() - started, 3)
+    _fill(result, records)
+    ended = any(r.get("event") == "end" for r in records)
+    if timed_out:
+        result.problem = f"the checks took longer than {timeout:g} s and were stopped"
+    elif not ended or not result.checks:
+        tail = output.decode("utf-8", "replace").strip().splitlines()[-3:]
+        result.problem = (
+            f"the checks stopped early (exit code {proc.returncode}): something ended the "
+            "grading process"
+            + (f" — last output: {' | '.join(tail)}" if tail else "")
+        )
+    for record in records:
+        if record.get("event") == "network":
+            refused = ", ".join(record["refused"])
+            result.problem = (result.problem + "; " if result.problem else "") + (
+                f"a connection to {refused} was refused: the grader is offline"
+            )
+    for check in result.checks:
+        if check.status == "pending":
+            check.status = FAILED
+            check.message = f"did not finish: {result.problem or 'the check never reported'}"
+    return result
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _read_records(path: Path) -> list[dict]:
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut short by a killed process: the rest is lost anyway
+    return records
+
+
+def _fill(result: LabResult, records: list[dict]) -> None:
+    """Collected checks start as pending; each result record settles one."""
+    by_id: dict[str, CheckResult] = {}
+    for record in records:
+        if record.get("event") == "collected":
+            for info in record["checks"]:
+                check = CheckResult(
+                    id=info["id"],
+                    sentence=info["sentence"],
+                    task=info["task"],
+                    points=info["points"],
+                    gate=info["gate"],
+                    status="pending",
+                    message="pending",
+                )
+                by_id[check.id] = check
+                result.checks.append(check)
+        elif record.get("event") == "result":
+            check = by_id.get(record["id"])
+            if check is None:
+                continue
+            check.status = record["status"]
+            check.message = None
+            for name in _FIELDS:
+                if record.get(name) is not None:
+                    setattr(check, name, record[name])

@@ -1,0 +1,218 @@
+"""The real ``grader`` command, run in a subprocess as a learner or instructor would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_grader
+
+
+def test_help_lists_every_subcommand():
+    done = run_grader("--help")
+    assert done.returncode == 0
+    for command in ("list", "check", "hint", "reset", "watch", "doctor", "dev", "iam"):
+        assert command in done.stdout
+
+
+def test_unknown_lab_is_a_usage_error():
+    done = run_grader("check", "lab99")
+    assert done.returncode == 2
+    assert "no lab 'lab99'" in done.stderr and "lab3" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_argument_is_a_usage_error():
+    assert run_grader("check").returncode == 2
+
+
+def test_outside_a_course_says_how_to_find_one(tmp_path):
+    done = run_grader("list", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--course DIR" in done.stderr
+
+
+def test_course_is_found_from_a_subfolder():
+    done = run_grader("list", cwd=ROOT / "labs" / "lab3" / "data")
+    assert done.returncode == 0 and "lab3" in done.stdout
+
+
+def test_starter_fails_with_expected_found_todo_and_docs(lab3_copy):
+    done = run_grader("check", "lab3", "--path", str(lab3_copy))
+    assert done.returncode == 1
+    out = done.stdout
+    assert "FAIL" in out and "PASS" in out
+    assert "expected:" in out and "found:" in out and "to do:" in out
+    assert "read: http://127.0.0.1:8000/least-privilege/lab3/#task-1" in out
+    assert "Score:" in out and "\x1b[" not in out  # plain text when not a terminal
+
+
+def test_solution_passes_and_exits_zero(lab3_solved):
+    done = run_grader("check", "lab3", "--path", str(lab3_solved), "--json")
+    assert done.returncode == 0, done.stdout
+    result = json.loads(done.stdout)
+    assert result["passed"] and result["score"] == result["max_score"] > 0
+    assert {c["status"] for c in result["checks"]} == {"passed"}
+
+
+def test_json_and_junit_agree(lab3_copy, tmp_path):
+    junit = tmp_path / "report.xml"
+    done = run_grader("check", "lab3", "--path", str(lab3_copy), "--json", "--seed", "5", "--junit", str(junit))
+    result = json.loads(done.stdout)
+    assert result["seed"] == 5
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("name") == "lab3"
+    assert int(suite.get("tests")) == len(result["checks"])
+    failed = sum(c["status"] == "failed" for c in result["checks"])
+    assert int(suite.get("failures")) == failed > 0
+
+
+def test_broken_json_shows_file_line_column_and_no_traceback(lab3_copy):
+    (lab3_copy / "viewer-policy.json").write_text('{\n  "Version": "2012-10-17",\n  "Statement": [\n}\n')
+    done = run_grader("check", "lab3", "--path", str(lab3_copy))
+    assert done.returncode == 1
+    assert "viewer-policy.json:4:1: not valid JSON" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "SKIP" in done.stdout  # the checks after the failed gate are skipped
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty"),
+        (b'[{"Effect": "Allow"}]', "holds an array"),
+        (b'{"Sid": "caf\xe9"}', "not valid UTF-8"),
+        (b'{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "ec2:*"}}', "Policy statement must contain resources."),
+    ],
+)
+def test_bad_learner_file_is_a_failed_gate_with_its_reason(lab3_copy, content, message):
+    (lab3_copy / "operator-policy.json").write_bytes(content)
+    done = run_grader("check", "lab3", "--path", str(lab3_copy))
+    assert done.returncode == 1
+    assert message in done.stdout and "operator-policy.json" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_missing_learner_file(lab3_copy):
+    (lab3_copy / "viewer-policy.json").unlink()
+    done = run_grader("check", "lab3", "--path", str(lab3_copy))
+    assert done.returncode == 1 and "viewer-policy.json: no such file" in done.stdout
+
+
+def test_path_must_exist(tmp_path):
+    done = run_grader("check", "lab3", "--path", str(tmp_path / "nowhere"))
+    assert done.returncode == 2 and "no such folder" in done.stderr
+
+
+@pytest.fixture
+def course_clone(tmp_path) -> Path:
+    """A git clone of the course as a learner has it (progress and backups land in it)."""
+    clone = tmp_path / "course"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(clone)], check=True)
+    # tests run on the work tree, which may be ahead of the last commit: copy what matters
+    for part in ("labs", "mkdocs.yml"):
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, clone / part, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, clone / part)
+    subprocess.run(["git", "-C", str(clone), "add", "-A"], check=True)
+    subprocess.run(
+        ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "snapshot", "--allow-empty"],
+        check=True,
+    )
+    return clone
+
+
+def test_list_shows_status_from_progress(course_clone):
+    before = run_grader("list", cwd=course_clone)
+    assert "not started" in before.stdout
+    run_grader("check", "lab3", cwd=course_clone)
+    after = run_grader("list", cwd=course_clone)
+    assert "of 10 checks passing" in after.stdout.replace("\n", " ")
+
+
+def test_corrupt_progress_is_rebuilt_silently(course_clone):
+    (course_clone / ".grader").mkdir()
+    (course_clone / ".grader" / "progress.json").write_text("{not json")
+    done = run_grader("list", cwd=course_clone)
+    assert done.returncode == 0 and "not started" in done.stdout
+    run_grader("hint", "lab3", cwd=course_clone)
+    assert json.loads((course_clone / ".grader" / "progress.json").read_text())["labs"]["lab3"]["hints_seen"] == 1
+
+
+def test_hints_come_one_at_a_time_and_are_remembered(course_clone):
+    first = run_grader("hint", "lab3", cwd=course_clone)
+    second = run_grader("hint", "lab3", cwd=course_clone)
+    assert "Hint 1 of" in first.stdout and "Hint 2 of" in second.stdout
+    every = run_grader("hint", "lab3", "--all", cwd=course_clone)
+    assert every.stdout.count("Hint ") >= 5
+    after = run_grader("hint", "lab3", cwd=course_clone)
+    assert "seen all" in after.stdout
+
+
+def test_reset_backs_up_then_restores_the_starter(course_clone):
+    viewer = course_clone / "labs" / "lab3" / "viewer-policy.json"
+    starter = viewer.read_text()
+    viewer.write_text("my work in progress")
+    done = run_grader("reset", "lab3", cwd=course_clone)
+    assert done.returncode == 0, done.stderr
+    assert viewer.read_text() == starter
+    backups = list((course_clone / ".grader" / "backups").glob("lab3-*"))
+    assert len(backups) == 1 and (backups[0] / "viewer-policy.json").read_text() == "my work in progress"
+    assert str(backups[0].name) in done.stdout.replace("\n", "")
+
+
+def test_reset_outside_git_changes_nothing(course_clone):
+    shutil.rmtree(course_clone / ".git")
+    viewer = course_clone / "labs" / "lab3" / "viewer-policy.json"
+    viewer.write_text("mine")
+    done = run_grader("reset", "lab3", cwd=course_clone)
+    assert done.returncode == 2 and "Nothing was changed" in done.stderr
+    assert viewer.read_text() == "mine"
+
+
+def test_doctor_tests_the_offline_guard_live():
+    done = run_grader("doctor")
+    assert "offline guard" in done.stdout and "outside hosts refused" in done.stdout
+    assert "lab3" in done.stdout
+
+
+def test_no_color_when_asked_even_on_a_forced_terminal(lab3_copy):
+    done = run_grader("check", "lab3", "--path", str(lab3_copy), env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    assert "\x1b[3" not in done.stdout
+
+
+def test_watch_rechecks_on_save(lab3_copy, lab3_solved):
+    import os
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "watch", "lab3", "--path", str(lab3_copy)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        lines: list[str] = []
+
+        def wait_for(text: str, count: int) -> None:
+            deadline = time.monotonic() + 60
+            while sum(text in line for line in lines) < count:
+                assert time.monotonic() < deadline, "".join(lines)
+                lines.append(proc.stdout.readline())
+
+        wait_for("Score:", 1)
+        shutil.copy2(lab3_solved / "viewer-policy.json", lab3_copy / "viewer-policy.json")
+        wait_for("Score:", 2)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        wait_for("Score:", 3)
+    finally:
+        proc.kill()
+        proc.wait()

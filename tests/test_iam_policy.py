@@ -1,0 +1,268 @@
+"""Parsing IAM policies: the model we build and the errors IAM would give."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.aws.iam.policy import MalformedPolicyError, parse_policy
+
+
+def doc(*statements: dict, version: str | None = "2012-10-17", **top: object) -> dict:
+    out: dict = {"Statement": list(statements), **top}
+    if version is not None:
+        out["Version"] = version
+    return out
+
+
+def allow(**extra: object) -> dict:
+    return {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", **extra}
+
+
+def error_of(document: object, **kwargs: object) -> MalformedPolicyError:
+    with pytest.raises(MalformedPolicyError) as info:
+        parse_policy(document, **kwargs)  # type: ignore[arg-type]
+    return info.value
+
+
+# --- what a valid policy becomes --------------------------------------------------------
+
+
+def test_json_text_and_decoded_object_parse_to_the_same_statements():
+    d = doc(allow(Sid="Read"))
+    assert parse_policy(json.dumps(d)).statements == parse_policy(d).statements
+
+
+def test_single_statement_object_is_accepted_like_a_one_item_list():
+    single = {"Version": "2012-10-17", "Statement": allow()}
+    policy = parse_policy(single, name="one.json")
+    assert len(policy.statements) == 1
+    assert policy.statements[0].action == ("s3:GetObject",)
+    assert policy.name == "one.json"
+
+
+def test_strings_become_one_item_tuples_and_lists_keep_their_order():
+    st = parse_policy(
+        doc({"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "NotResource": "arn:aws:s3:::b"})
+    ).statements[0]
+    assert st.action is None and st.not_action == ("iam:*", "sts:*")
+    assert st.resource is None and st.not_resource == ("arn:aws:s3:::b",)
+    assert st.effect == "Deny"
+
+
+def test_condition_numbers_and_booleans_become_iam_strings():
+    st = parse_policy(
+        doc(
+            allow(
+                Condition={
+                    "Bool": {"aws:SecureTransport": True},
+                    "NumericLessThanEquals": {"s3:max-keys": [10, 2.5]},
+                }
+            )
+        )
+    ).statements[0]
+    assert st.condition["Bool"]["aws:SecureTransport"] == ("true",)
+    assert st.condition["NumericLessThanEquals"]["s3:max-keys"] == ("10", "2.5")
+
+
+def test_version_and_id_are_kept_and_version_may_be_missing():
+    p = parse_policy(doc(allow(), Id="lab3"))
+    assert (p.version, p.id) == ("2012-10-17", "lab3")
+    assert parse_policy(doc(allow(), version=None)).version is None
+    assert parse_policy(doc(allow(), version="2008-10-17")).version == "2008-10-17"
+
+
+def test_statement_label_uses_sid_else_its_position():
+    p = parse_policy(doc(allow(Sid="Read"), allow()))
+    assert [s.label for s in p.statements] == ["Sid 'Read'", "statement 2"]
+
+
+def test_resource_policy_keeps_principal_as_written():
+    principal = {"AWS": ["arn:aws:iam::111122223333:root"]}
+    st = parse_policy(doc(allow(Principal=principal)), kind="resource").statements[0]
+    assert st.principal == principal and st.not_principal is None
+
+
+# --- MalformedPolicyDocument messages ---------------------------------------------------
+
+
+def test_invalid_json_is_a_syntax_error_with_line_and_column():
+    err = error_of('{\n  "Version": "2012-10-17",\n  "Statement": [,]\n}')
+    assert str(err) == "Syntax errors in policy."
+    assert (err.line, err.column) == (3, 17)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [allow()],  # not an object
+        doc(),  # empty statement list
+        {"Version": "2012-10-17", "Statement": "s3:GetObject"},
+        doc("not a statement"),
+        doc(allow(Action=["s3:GetObject", 3])),
+        doc(allow(Resource={"arn": "x"})),
+        doc(allow(Condition=["StringEquals"])),
+        doc(allow(Condition={"StringEquals": {"aws:username": {"nested": "x"}}})),
+        doc(allow(Effect="Permit")),
+        doc(allow(Sid=7)),
+    ],
+)
+def test_wrong_shapes_are_syntax_errors(document):
+    assert str(error_of(document)) == "Syntax errors in policy."
+
+
+def test_action_and_notaction_together_is_a_syntax_error():
+    err = error_of(doc(allow(NotAction="s3:PutObject")))
+    assert str(err) == "Syntax errors in policy."
+    assert err.path == "Statement[0].NotAction"
+
+
+def test_resource_and_notresource_together_is_a_syntax_error():
+    assert str(error_of(doc(allow(NotResource="arn:aws:s3:::b")))) == "Syntax errors in policy."
+
+
+def test_unknown_version_is_reported_as_needing_2012():
+    err = error_of(doc(allow(), version="2012-10-18"))
+    assert str(err) == "Policy document must be version 2012-10-17 or greater."
+    assert err.path == "Version"
+
+
+def test_missing_effect_is_named():
+    err = error_of(doc({"Action": "s3:GetObject", "Resource": "*"}))
+    assert str(err) == "Missing required field Effect"
+    assert err.path == "Statement[0].Effect"
+
+
+def test_lowercase_effect_fails_legacy_parsing():
+    assert str(error_of(doc(allow(Effect="allow")))) == "The policy failed legacy parsing"
+
+
+def test_unknown_statement_field_is_named():
+    err = error_of(doc(allow(), allow(Actions="s3:*")))
+    assert str(err) == "Unknown field Actions"
+    assert err.path == "Statement[1].Actions"
+
+
+def test_unknown_top_level_field_is_named():
+    assert str(error_of(doc(allow(), Statements=[]))) == "Unknown field Statements"
+
+
+def test_missing_actions():
+    err = error_of(doc({"Effect": "Allow", "Resource": "*"}))
+    assert str(err) == "Policy statement must contain actions."
+    assert str(error_of(doc(allow(Action=[])))) == "Policy statement must contain actions."
+
+
+def test_missing_resources_in_identity_policy():
+    err = error_of(doc({"Effect": "Allow", "Action": "s3:GetObject"}))
+    assert str(err) == "Policy statement must contain resources."
+
+
+def test_resource_policy_may_leave_resource_out():
+    st = {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish"}
+    assert parse_policy(doc(st), kind="resource").statements[0].resource is None
+
+
+def test_duplicate_sid():
+    err = error_of(doc(allow(Sid="Read"), allow(Sid="Read")))
+    assert str(err) == "Statement IDs (SID) in a single policy must be unique."
+    assert err.path == "Statement[1].Sid"
+
+
+def test_identity_policy_sid_must_be_alphanumeric():
+    err = error_of(doc(allow(Sid="read-objects")))
+    assert str(err).startswith("Statement IDs (SID) must be alpha-numeric.")
+
+
+def test_principal_in_identity_policy():
+    err = error_of(doc(allow(Principal={"AWS": "*"})))
+    assert str(err) == "Policy document should not specify a principal."
+    assert err.path == "Statement[0].Principal"
+
+
+def test_resource_policy_needs_a_principal():
+    err = error_of(doc(allow()), kind="resource")
+    assert str(err) == "Missing required field Principal"
+
+
+def test_action_without_vendor():
+    err = error_of(doc(allow(Action="GetObject")))
+    assert str(err) == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+
+
+def test_condition_key_without_vendor():
+    err = error_of(doc(allow(Condition={"StringEquals": {"username": "bob"}})))
+    assert str(err) == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    assert err.path == "Statement[0].Condition.StringEquals.username"
+
+
+def test_action_with_two_colons():
+    err = error_of(doc(allow(Action="s3:Get:Object")))
+    assert str(err) == "Actions/Condition can contain only one colon."
+
+
+def test_vendor_with_bad_characters():
+    assert str(error_of(doc(allow(Action="s 3:GetObject")))) == "Vendor s 3 is not valid"
+
+
+def test_resource_not_in_arn_format():
+    err = error_of(doc(allow(Resource="my-bucket")))
+    assert str(err) == 'Resource my-bucket must be in ARN format or "*".'
+    assert err.path == "Statement[0].Resource"
+
+
+def test_unknown_partition():
+    err = error_of(doc(allow(Resource="arn:amazon:s3:::b")))
+    assert str(err) == 'Partition "amazon" is not valid for resource "arn:amazon:s3:::b".'
+
+
+def test_iam_resource_with_region():
+    err = error_of(doc(allow(Resource="arn:aws:iam:us-east-1:111122223333:user/bob")))
+    assert str(err) == (
+        "IAM resource arn:aws:iam:us-east-1:111122223333:user/bob cannot contain region "
+        "information."
+    )
+
+
+def test_s3_resource_with_region():
+    err = error_of(doc(allow(Resource="arn:aws:s3:us-east-1::bucket")))
+    assert str(err) == "Resource arn:aws:s3:us-east-1::bucket can not contain region information."
+
+
+def test_unknown_condition_operator():
+    err = error_of(doc(allow(Condition={"StringEqualz": {"aws:username": "bob"}})))
+    assert str(err) == "Invalid Condition type : StringEqualz."
+    assert err.path == "Statement[0].Condition.StringEqualz"
+
+
+def test_null_has_no_ifexists_form():
+    err = error_of(doc(allow(Condition={"NullIfExists": {"aws:username": "true"}})))
+    assert str(err) == "Invalid Condition type : NullIfExists."
+
+
+def test_set_operator_and_ifexists_are_accepted_together():
+    cond = {"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["team*"]}}
+    assert parse_policy(doc(allow(Condition=cond))).statements[0].condition == {
+        "ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ("team*",)}
+    }
+
+
+def test_bad_date_in_condition_fails_legacy_parsing():
+    cond = {"DateGreaterThan": {"aws:CurrentTime": "next tuesday"}}
+    assert str(error_of(doc(allow(Condition=cond)))) == "The policy failed legacy parsing"
+
+
+def test_syntax_error_is_reported_before_later_checks():
+    # both a duplicate Sid and a bad Effect: IAM reports the syntax error first
+    err = error_of(doc(allow(Sid="A"), allow(Sid="A", Effect=1)))
+    assert str(err) == "Syntax errors in policy."
+
+
+def test_iam_resource_must_name_a_known_resource_type():
+    err = error_of(doc(allow(Resource="arn:aws:iam::111122223333:people/bob")))
+    assert str(err).startswith('IAM resource path must either be "*" or start with user/, ')
+
+
+def test_missing_statement_is_named():
+    assert str(error_of({"Version": "2012-10-17"})) == "Missing required field Statement"

@@ -1,0 +1,165 @@
+"""Does the runner give a complete, honest result whatever the checks do?
+
+Each test builds a tiny course whose checks misbehave in one way, and grades it through
+the real runner (a child interpreter with the grader's pytest plugin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.course import load_course
+from grader.runner import run_lab
+from tests.conftest import make_course
+
+HEADER = """
+import os, sys, time
+import pytest
+from grader.checks._support import fail
+"""
+
+
+def grade(tmp_path: Path, body: str, *, timeout: int = 120):
+    root = make_course(tmp_path / "course", "lab9", HEADER + body, timeout=timeout)
+    lab = load_course(root).lab("lab9")
+    return run_lab(lab, seed=7)
+
+
+def test_structured_failure_reaches_the_parent(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=2)
+def test_one():
+    """The answer is right."""
+    fail(expected="42", found="41", fix="add one", docs="siem/index.md#task-1")
+
+@pytest.mark.check(task=2, points=3)
+def test_two(lab_dir, seed):
+    """The lab folder and seed arrive."""
+    assert (lab_dir / "answer.json").is_file() and seed == 7
+''',
+    )
+    one, two = result.checks
+    assert (one.sentence, one.status, one.expected, one.found, one.fix) == (
+        "The answer is right.",
+        "failed",
+        "42",
+        "41",
+        "add one",
+    )
+    assert one.docs == "siem/index.md#task-1"
+    assert two.status == "passed" and (result.score, result.max_score) == (3, 5)
+    assert result.problem is None and not result.passed
+
+
+def test_a_failed_gate_skips_the_checks_after_it(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=4, points=1, gate=True)
+def test_gate():
+    """The file deploys."""
+    fail(expected="a deploy", found="an error", fix="fix it")
+
+@pytest.mark.check(task=1, points=1)
+def test_later():
+    """Something later."""
+''',
+    )
+    gate, later = result.checks
+    assert gate.status == "failed"
+    assert later.status == "skipped" and "The file deploys." in later.message
+
+
+def test_sys_exit_in_a_check_is_a_failure_not_a_pass(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=1)
+def test_exits():
+    """Learner code runs."""
+    sys.exit(0)
+
+@pytest.mark.check(task=1, points=1)
+def test_after():
+    """The next check still runs."""
+''',
+    )
+    exits, after = result.checks
+    assert exits.status == "failed" and "sys.exit(0)" in exits.message
+    assert after.status == "passed"
+
+
+def test_os_exit_fails_every_unfinished_check(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=1)
+def test_first():
+    """Runs first."""
+
+@pytest.mark.check(task=1, points=1)
+def test_kills():
+    """Learner code ends the process."""
+    os._exit(0)
+
+@pytest.mark.check(task=1, points=1)
+def test_never():
+    """Never reached."""
+''',
+    )
+    first, kills, never = result.checks
+    assert first.status == "passed"
+    assert kills.status == never.status == "failed"
+    assert "stopped early" in result.problem and "did not finish" in never.message
+    assert not result.passed
+
+
+def test_a_hang_is_stopped_at_the_time_limit(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=1)
+def test_hangs():
+    """Learner code returns."""
+    time.sleep(60)
+''',
+        timeout=3,
+    )
+    (hangs,) = result.checks
+    assert hangs.status == "failed"
+    assert "longer than 3 s" in result.problem
+    assert result.seconds < 30
+
+
+def test_a_bug_in_a_check_is_reported_as_a_grader_bug_without_traceback(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=1)
+def test_buggy():
+    """A check with a bug."""
+    {}["missing"]
+''',
+    )
+    (buggy,) = result.checks
+    assert buggy.status == "failed"
+    assert "grader bug" in buggy.message and "KeyError" in buggy.message
+    assert "Traceback" not in buggy.message
+
+
+def test_a_network_call_in_the_child_is_refused_and_reported(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+import socket
+
+@pytest.mark.check(task=1, points=1)
+def test_calls_out():
+    """Nothing reaches the network."""
+    socket.create_connection(("203.0.113.9", 443), timeout=2)
+''',
+    )
+    (calls,) = result.checks
+    assert calls.status == "failed"
+    assert "203.0.113.9:443" in result.problem
