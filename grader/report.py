@@ -15,16 +15,17 @@ from grader.results import FAILED, PASSED, SKIPPED, LabResult
 
 _MARKS = {PASSED: ("✔", "green"), FAILED: ("✘", "red"), SKIPPED: ("○", "yellow")}
 _ASCII_MARKS = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
-SITE_HINT = "run `mkdocs serve` and open http://127.0.0.1:8000/"
 
 
 def docs_url(docs: str | None) -> str | None:
-    """A docs page reference (``least-privilege/lab3.md#task-1``) as the served site's path."""
+    """A docs page reference (``least-privilege/lab3.md#task-1``) as the served site's URL.
+
+    The site is built for offline reading, so pages are ``.html`` files (no directory URLs).
+    """
     if not docs:
         return None
     page, _, anchor = docs.partition("#")
-    page = page.removesuffix(".md").removesuffix("index").rstrip("/")
-    return f"http://127.0.0.1:8000/{page}/" + (f"#{anchor}" if anchor else "")
+    return f"http://127.0.0.1:8000/{page.removesuffix('.md')}.html" + (f"#{anchor}" if anchor else "")
 
 
 def render_terminal(console: Any, result: LabResult, docs_page: str | None = None) -> None:

@@ -72,7 +72,7 @@ def parse_checks(path: Path) -> list[Check]:
     except FileNotFoundError:
         raise PluginError(f"checks module not found: {where}") from None
     except SyntaxError as exc:
-        raise PluginError(f"{where}:{exc.lineno}: cannot parse the checks module: {exc.msg}") from None
+        raise PluginError(f"{where}:{exc.lineno}: cannot parse: {exc.msg}") from None
 
     checks: list[Check] = []
     for node in tree.body:
@@ -165,8 +165,14 @@ def checks_table(root: Path, lab: str) -> str:
 # --------------------------------------------------------------------------- CLI help
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    """Each subcommand's parser, depth first, in the order they were added (aliases once)."""
+def subcommands(
+    parser: argparse.ArgumentParser, depth: int = 1
+) -> Iterator[tuple[int, argparse.ArgumentParser]]:
+    """Each subcommand's parser and its depth, depth first, in the order they were added.
+
+    argparse keeps no public list of subparsers; the ``_SubParsersAction`` among the parser's
+    actions holds them in ``choices`` (an alias maps to the same parser, so it is listed once).
+    """
     seen: set[int] = set()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -174,8 +180,8 @@ def _subcommands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentP
                 if id(sub) in seen:
                     continue
                 seen.add(id(sub))
-                yield sub
-                yield from _subcommands(sub)
+                yield depth, sub
+                yield from subcommands(sub, depth + 1)
 
 
 @contextmanager
@@ -195,11 +201,15 @@ def _fixed_terminal() -> Iterator[None]:
 
 
 def render_cli_help(parser: argparse.ArgumentParser, level: int = 3) -> str:
-    """A heading and a text block with ``format_help()`` for the parser and each subcommand."""
-    hashes = "#" * level
+    """A heading and a text block with ``format_help()`` for the parser and each subcommand.
+
+    The program and its direct subcommands get headings of ``level``; a nested subcommand
+    (``grader iam simulate``) one level deeper per step.
+    """
     parts: list[str] = []
     with _fixed_terminal():
-        for sub in [parser, *_subcommands(parser)]:
+        for depth, sub in [(1, parser), *subcommands(parser)]:
+            hashes = "#" * min(6, level + depth - 1)
             text = sub.format_help().rstrip()
             parts.append(f"{hashes} `{sub.prog}`\n\n```text\n{text}\n```")
     return "\n\n".join(parts)

@@ -48,7 +48,7 @@ def test_starter_fails_with_expected_found_todo_and_docs(lab3_copy):
     out = done.stdout
     assert "FAIL" in out and "PASS" in out
     assert "expected:" in out and "found:" in out and "to do:" in out
-    assert "read: http://127.0.0.1:8000/least-privilege/lab3/#task-1" in out
+    assert "read: http://127.0.0.1:8000/least-privilege/lab3.html#task-1" in out
     assert "Score:" in out and "\x1b[" not in out  # plain text when not a terminal
 
 

@@ -112,6 +112,8 @@ def test_expand_is_case_insensitive_and_canonical(catalog: Catalog) -> None:
     assert catalog.expand("S3:getobject") == ("s3:GetObject",)
     assert catalog.expand("s3:GetObjec?") == ("s3:GetObject",)
     assert "s3:GetObjectTorrent" in catalog.expand("s3:getobject*")
+    middle = catalog.expand("s3:Get*Tagging*")
+    assert "s3:GetObjectTagging" in middle and "s3:GetObject" not in middle
 
 
 def test_expand_wildcards_in_the_service_part(catalog: Catalog) -> None:
@@ -171,6 +173,15 @@ def test_unconditional_deny_removes(catalog: Catalog) -> None:
     assert "s3:DeleteBucket" not in g
     assert "s3:PutBucketPolicy" not in g
     assert len(g) == len(catalog.expand("s3:*")) - len(catalog.expand("s3:Delete*")) - 1
+
+
+def test_deny_on_every_resource_removes_however_written() -> None:
+    star_among_others = deny("s3:DeleteObject", resource=["arn:aws:s3:::a/*", "*"])
+    no_resource_element = {"Effect": "Deny", "Action": "s3:DeleteBucket"}  # a trust policy's form
+    g = grants(make_policy(allow("s3:*"), star_among_others, no_resource_element))
+    assert "s3:DeleteObject" not in g
+    assert "s3:DeleteBucket" not in g
+    assert "s3:GetObject" in g
 
 
 def test_deny_with_not_action_removes_the_complement() -> None:
@@ -291,6 +302,11 @@ def test_to_dict_is_json(catalog: Catalog) -> None:
         "statements": ["statement 1"],
     }
     assert data["unknown"][0]["pattern"] == "ec2:Describe*Zebra"
+
+
+def test_a_statement_without_actions_grants_nothing() -> None:
+    policy = Policy((Statement(index=0, effect="Allow", resource=("*",)),))
+    assert len(grants(policy)) == 0
 
 
 def test_effects_other_than_allow_grant_nothing() -> None:

@@ -380,6 +380,8 @@ def _statement_actions(
     catalog: Catalog, statement: Statement, unknown: list[UnknownAction]
 ) -> set[str]:
     """The catalog actions a statement applies to; records the names that match nothing."""
+    if statement.action is None and statement.not_action is None:
+        return set()  # malformed; never read a missing Action as "everything"
     element = "Action" if statement.action is not None else "NotAction"
     patterns = statement.action if statement.action is not None else statement.not_action or ()
     matched: set[str] = set()
@@ -425,7 +427,7 @@ def grants(policy: Policy, catalog: Catalog | None = None) -> Grants:
             else:
                 entry[0].append(statement.label)
                 entry[1] = entry[1] or unconditional
-                pass
+                entry[2] = entry[2] or everywhere
     level = catalog.access_levels()
     result = {
         action: GrantedAction(action, level[action], not entry[1], not entry[2], tuple(entry[0]))

@@ -1,0 +1,117 @@
+"""`grader iam simulate` and `grader iam grants`, as a learner runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT, run_grader
+
+OPERATOR = str(ROOT / "solutions" / "lab3" / "operator-policy.json")
+DEV_INSTANCE = "arn:aws:ec2:ap-northeast-1:123456789012:instance/i-0abc"
+
+
+def test_simulate_allows_with_the_tag_and_names_the_statement():
+    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--action", "ec2:StartInstances",
+                      "--resource", DEV_INSTANCE, "--context", "aws:ResourceTag/Environment=dev")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("allowed")
+    assert "StartStopDevInstances" in done.stdout
+
+
+def test_simulate_implicit_deny_explains_the_near_miss_in_json():
+    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--action", "ec2:StartInstances",
+                      "--resource", DEV_INSTANCE, "--context", "aws:ResourceTag/Environment=prod", "--json")
+    answer = json.loads(done.stdout)
+    assert answer["decision"] == "implicitDeny" and answer["matchedStatements"] == []
+    assert "condition" in answer["explanation"]
+
+
+def test_simulate_explicit_deny_with_two_policies(tmp_path):
+    deny = tmp_path / "deny.json"
+    deny.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoStopping", "Effect": "Deny", "Action": "ec2:Stop*", "Resource": "*"}]}))
+    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--policy", str(deny), "--action", "ec2:StopInstances",
+                      "--resource", DEV_INSTANCE, "--context", "aws:ResourceTag/Environment=dev", "--json")
+    answer = json.loads(done.stdout)
+    assert answer["decision"] == "explicitDeny"
+    assert answer["matchedStatements"] == [{"policy": "deny.json", "sid": "NoStopping", "index": 0}]
+
+
+def test_a_key_given_twice_is_multivalued(tmp_path):
+    policy = tmp_path / "tags.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
+        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["Name", "Team"]}}}]}))
+    base = ["iam", "simulate", "--policy", str(policy), "--action", "ec2:CreateTags", "--json"]
+    ok = run_grader(*base, "--context", "aws:TagKeys=Name", "--context", "aws:TagKeys=Team")
+    bad = run_grader(*base, "--context", "aws:TagKeys=Name", "--context", "aws:TagKeys=Owner")
+    assert json.loads(ok.stdout)["decision"] == "allowed"
+    assert json.loads(bad.stdout)["decision"] == "implicitDeny"
+
+
+def test_requests_file_answers_one_line_each_and_flags_bad_lines(tmp_path):
+    lines = [
+        {"action": "ec2:StartInstances", "resource": DEV_INSTANCE, "context": {"aws:ResourceTag/Environment": "dev"}},
+        {"action": "ec2:TerminateInstances", "resource": DEV_INSTANCE, "context": {"aws:ResourceTag/Environment": "dev"}},
+        {"resource": "*"},
+    ]
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--requests", str(requests))
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a.get("decision") for a in answers[:2]] == ["allowed", "implicitDeny"]
+    assert answers[2] == {"line": 3, "error": '"action" must be a non-empty string'}
+    assert answers[3]["line"] == 4
+    assert done.returncode == 2
+
+
+def test_requests_from_stdin_handle_thousands():
+    lines = "".join(
+        json.dumps({"action": "ec2:StopInstances", "resource": DEV_INSTANCE[:-3] + f"{i:03x}",
+                    "context": {"aws:ResourceTag/Environment": "dev" if i % 2 else "prod"}}) + "\n"
+        for i in range(3000)
+    )
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "iam", "simulate", "--policy", OPERATOR, "--requests", "-"],
+                          input=lines, capture_output=True, text=True, cwd=ROOT, env=os.environ, timeout=120)
+    decisions = [json.loads(line)["decision"] for line in done.stdout.splitlines()]
+    assert len(decisions) == 3000 and decisions.count("allowed") == 1500
+
+
+def test_broken_policy_file_is_exit_2_with_line_and_column(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Version": "2012-10-17",\n "Statement": [}')
+    done = run_grader("iam", "simulate", "--policy", str(bad), "--action", "s3:GetObject")
+    assert done.returncode == 2
+    assert f"{bad}:2:16: not valid JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_malformed_policy_uses_iams_words(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*"}]}))
+    done = run_grader("iam", "grants", str(bad))
+    assert done.returncode == 2
+    assert "MalformedPolicyDocument" in done.stderr and "Policy statement must contain resources." in done.stderr
+
+
+def test_bad_context_pair_is_a_usage_error():
+    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--action", "ec2:StartInstances", "--context", "novalue")
+    assert done.returncode == 2 and "KEY=VALUE" in done.stderr
+
+
+def test_grants_lists_services_and_access_levels_of_read_only_access():
+    done = run_grader("iam", "grants", str(ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json"), "--json")
+    data = json.loads(done.stdout)
+    assert data["totals"]["services"] > 200
+    assert "s3:GetObject" in [g["action"] for g in data["services"]["s3"]["Read"]]
+
+
+def test_grants_names_actions_not_in_the_catalog(tmp_path):
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:DescribeInstance", "ec2:StartInstances"], "Resource": "*"}]}))
+    done = run_grader("iam", "grants", str(typo))
+    assert done.returncode == 0
+    assert "ec2:DescribeInstance" in done.stdout and "StartInstances" in done.stdout

@@ -1,0 +1,143 @@
+"""lab3: does the solution pass, does the starter fail, and does every check fail on at
+least one wrong answer? Each wrong answer is the reference solution with one mistake a
+learner could make, graded by the real runner."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.aws.iam import parse_policy
+from grader.checkinfo import read_checks
+from grader.checks import lab3 as checks
+from grader.course import load_course
+from grader.runner import run_lab
+from tests.conftest import ROOT
+
+LAB = load_course(ROOT).lab("lab3")
+SOLUTION = {
+    name: json.loads((ROOT / "solutions" / "lab3" / name).read_text()) for name in LAB.files
+}
+
+
+def grade(tmp_path: Path, viewer: dict | None = None, operator: dict | None = None, seed: int = 11):
+    folder = tmp_path / "lab3"
+    shutil.copytree(ROOT / "labs" / "lab3", folder)
+    for name, doc in (("viewer-policy.json", viewer), ("operator-policy.json", operator)):
+        (folder / name).write_text(json.dumps(doc or SOLUTION[name], indent=2))
+    result = run_lab(LAB, folder, seed=seed)
+    assert result.problem is None, result.problem
+    return {c.id: c for c in result.checks}
+
+
+def solution(name: str) -> dict:
+    return copy.deepcopy(SOLUTION[name])
+
+
+def with_statement(name: str, **changes) -> dict:
+    doc = solution(name)
+    doc["Statement"][0].update(changes)
+    return doc
+
+
+def add_statement(name: str, statement: dict) -> dict:
+    doc = solution(name)
+    doc["Statement"].append(statement)
+    return doc
+
+
+def test_solution_passes_every_check(tmp_path):
+    results = grade(tmp_path)
+    assert {c.status for c in results.values()} == {"passed"}
+    assert set(results) == {c.name for c in read_checks(LAB.checks_module)}
+
+
+def test_starter_fails_and_names_the_data_reads(tmp_path):
+    result = run_lab(LAB, LAB.folder, seed=3)
+    by_id = {c.id: c for c in result.checks}
+    assert not result.passed
+    reads = by_id["test_viewer_reads_no_data"]
+    assert reads.status == "failed"
+    for action in ("s3:GetObject", "dynamodb:GetItem", "ssm:GetParameter", "sqs:ReceiveMessage"):
+        assert action in reads.found or "more" in reads.found
+    assert "s3:GetObject" in reads.found or "dynamodb" in reads.found
+
+
+# (check that must fail, viewer, operator, why this is a mistake a learner makes)
+WRONG_ANSWERS = {
+    "test_both_policies_are_valid_iam": (
+        with_statement("viewer-policy.json", Effect="Permit"), None),
+    "test_both_policies_deploy_to_the_sandbox": (
+        {"Version": "2012-10-17", "Statement": [
+            {"Sid": f"S{i}", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": f"arn:aws:ec2:*:*:instance/i-{i:017x}"}
+            for i in range(90)
+        ] + [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]},
+        None),
+    "test_viewer_sees_ec2_and_vpc": (
+        with_statement("viewer-policy.json", Action=["ec2:DescribeInstances", "ec2:DescribeVpcs"]), None),
+    "test_viewer_reads_no_data": (
+        with_statement("viewer-policy.json", Action=["ec2:Describe*", "s3:GetObject"]), None),
+    "test_viewer_changes_nothing": (
+        add_statement("viewer-policy.json", {"Effect": "Allow", "Action": "ec2:StopInstances", "Resource": "*"}), None),
+    "test_operator_starts_and_stops_dev_instances": (
+        None, with_statement("operator-policy.json", Condition={"StringEquals": {"aws:ResourceTag/Environment": "Dev"}})),
+    "test_operator_cannot_touch_other_instances": (
+        None, with_statement("operator-policy.json", Condition={"StringLike": {"aws:ResourceTag/Environment": "dev*"}})),
+    "test_operator_has_no_other_power": (
+        None, add_statement("operator-policy.json", {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*"})),
+    "test_no_wildcard_action_beyond_describe": (
+        None, with_statement("operator-policy.json", Action=["ec2:Start*", "ec2:Stop*"])),
+    "test_operator_is_scoped_to_the_account_and_region": (
+        None, with_statement("operator-policy.json", Resource="arn:aws:ec2:*:*:instance/*")),
+}
+
+
+def test_every_check_has_a_wrong_answer():
+    assert set(WRONG_ANSWERS) == {c.name for c in read_checks(LAB.checks_module)}
+
+
+@pytest.mark.parametrize("check_id", sorted(WRONG_ANSWERS))
+def test_each_check_fails_on_its_wrong_answer(tmp_path, check_id):
+    viewer, operator = WRONG_ANSWERS[check_id]
+    results = grade(tmp_path, viewer, operator)
+    assert results[check_id].status == "failed", results[check_id]
+    assert results[check_id].found or results[check_id].message
+
+
+def test_hard_coded_instance_ids_fail_on_a_new_seed(tmp_path):
+    """A policy listing the instances one run used does not pass the next run."""
+    import random
+
+    rng = random.Random(11)
+    ids = [checks._instance_id(rng) for _ in range(3)]
+    operator = with_statement(
+        "operator-policy.json",
+        Resource=[f"arn:aws:ec2:{checks.REGION}:{checks.ACCOUNT}:instance/{i}" for i in ids],
+        Condition={},
+    )
+    del operator["Statement"][0]["Condition"]
+    results = grade(tmp_path, operator=operator, seed=12)
+    assert results["test_operator_starts_and_stops_dev_instances"].status == "failed"
+
+
+def test_inventory_matches_the_account_and_region_the_checks_use():
+    inventory = json.loads((ROOT / "labs" / "lab3" / "data" / "inventory.json").read_text())
+    assert (inventory["account"], inventory["region"]) == (checks.ACCOUNT, checks.REGION)
+
+
+def test_shipped_read_only_access_is_a_valid_policy_that_reads_data():
+    from grader.aws.iam.catalog import grants
+    from grader.aws.iam.data_access import data_read_actions
+
+    policy = parse_policy((ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json").read_text(), name="ReadOnlyAccess")
+    reads = {entry.action for entry, _ in data_read_actions(grants(policy))}
+    assert {"s3:GetObject", "dynamodb:GetItem", "sqs:ReceiveMessage"} <= reads
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "docs_src").rglob("*.json")), ids=lambda p: p.name)
+def test_docs_sample_policies_are_valid_iam(path):
+    parse_policy(path.read_text(), name=path.name)
