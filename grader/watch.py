@@ -43,7 +43,9 @@ def watch_lab(lab: Lab, folder: Path, console: Any, *, record: bool = True) -> i
             pass
 
     threading.Thread(target=read_enter, daemon=True).start()
-    _check(lab, folder, console, record)
+    # The first check runs inside the loop, once the watcher is running, so a save made
+    # while it runs is not lost.
+    first = True
     try:
         for changes in watch(
             folder,
@@ -53,7 +55,8 @@ def watch_lab(lab: Lab, folder: Path, console: Any, *, record: bool = True) -> i
             rust_timeout=300,
             debounce=200,
         ):
-            if changes or enter.is_set():
+            if first or changes or enter.is_set():
+                first = False
                 enter.clear()
                 _check(lab, folder, console, record)
     except KeyboardInterrupt:
