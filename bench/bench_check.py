@@ -22,7 +22,14 @@ def wall(cmd: list[str], runs: int) -> list[float]:
     env = {**os.environ, "NO_COLOR": "1"}
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -36,7 +43,20 @@ def main() -> None:
         ("floor: python -c 'import boto3, moto'", [py, "-c", "import boto3, moto"]),
         ("grader list", [py, "-m", "grader.cli", "list"]),
         ("grader check lab3 (starter)", [py, "-m", "grader.cli", "check", "lab3", "--seed", "1"]),
-        ("grader check lab3 (solution)", [py, "-m", "grader.cli", "check", "lab3", "--seed", "1", "--path", str(ROOT / "solutions" / "lab3")]),
+        (
+            "grader check lab3 (solution)",
+            [
+                py,
+                "-m",
+                "grader.cli",
+                "check",
+                "lab3",
+                "--seed",
+                "1",
+                "--path",
+                str(ROOT / "solutions" / "lab3"),
+            ],
+        ),
     ]
     print(f"median of {runs} runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"{'command':<42} {'median s':>9} {'min s':>7} {'x floor':>8}")

@@ -50,7 +50,9 @@ def read_checks(path: Path) -> list[CheckInfo]:
         where = f"{path}:{node.lineno} {node.name}"
         doc = ast.get_docstring(node)
         if not doc:
-            raise CheckInfoError(f"{where}: a check needs a docstring (the sentence the learner reads)")
+            raise CheckInfoError(
+                f"{where}: a check needs a docstring (the sentence the learner reads)"
+            )
         marker = _check_marker(node)
         if marker is None:
             raise CheckInfoError(f"{where}: mark it @pytest.mark.check(task=N, points=P)")
@@ -58,5 +60,7 @@ def read_checks(path: Path) -> list[CheckInfo]:
         if not isinstance(task, int) or not isinstance(points, int):
             raise CheckInfoError(f"{where}: @pytest.mark.check needs integer task= and points=")
         sentence = " ".join(doc.split("\n\n", 1)[0].split())
-        checks.append(CheckInfo(node.name, sentence, task, points, bool(marker.get("gate")), node.lineno))
+        checks.append(
+            CheckInfo(node.name, sentence, task, points, bool(marker.get("gate")), node.lineno)
+        )
     return checks

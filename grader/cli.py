@@ -26,50 +26,120 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 all checks pass, 1 a check fails, 2 usage or input error.",
     )
     parser.add_argument(
-        "--course", metavar="DIR", type=Path, help="the course folder (default: found from here upwards)"
+        "--course",
+        metavar="DIR",
+        type=Path,
+        help="the course folder (default: found from here upwards)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("list", help="the labs in order, with your status", description="List the labs in order with title, chapter, time needed and your status.")
+    sub.add_parser(
+        "list",
+        help="the labs in order, with your status",
+        description="List the labs in order with title, chapter, time needed and your status.",
+    )
 
-    p = sub.add_parser("check", help="grade a lab", description="Run a lab's checks and print each verdict and your score.")
+    p = sub.add_parser(
+        "check",
+        help="grade a lab",
+        description="Run a lab's checks and print each verdict and your score.",
+    )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("lab", nargs="?", help="the lab to grade, e.g. lab3")
     target.add_argument("--all", action="store_true", help="grade every lab")
-    p.add_argument("--path", metavar="DIR", type=Path, help="grade a copy of the lab in DIR instead of labs/LAB")
+    p.add_argument(
+        "--path",
+        metavar="DIR",
+        type=Path,
+        help="grade a copy of the lab in DIR instead of labs/LAB",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--junit", metavar="FILE", type=Path, help="also write a JUnit XML report to FILE")
+    p.add_argument(
+        "--junit", metavar="FILE", type=Path, help="also write a JUnit XML report to FILE"
+    )
     p.add_argument("--seed", type=int, help="seed for the hidden inputs (to reproduce a run)")
 
-    p = sub.add_parser("hint", help="the next hint for a lab", description="Show the next hint for a lab, one at a time; your place is remembered.")
+    p = sub.add_parser(
+        "hint",
+        help="the next hint for a lab",
+        description="Show the next hint for a lab, one at a time; your place is remembered.",
+    )
     p.add_argument("lab")
     p.add_argument("--all", action="store_true", help="show every hint")
 
-    p = sub.add_parser("reset", help="restore a lab's starter files", description="Restore a lab's starter files after saving yours to a timestamped backup.")
+    p = sub.add_parser(
+        "reset",
+        help="restore a lab's starter files",
+        description="Restore a lab's starter files after saving yours to a timestamped backup.",
+    )
     p.add_argument("lab")
 
-    p = sub.add_parser("watch", help="re-check a lab on every save", description="Re-check a lab each time one of its files is saved, or when you press Enter.")
+    p = sub.add_parser(
+        "watch",
+        help="re-check a lab on every save",
+        description="Re-check a lab each time one of its files is saved, or when you press Enter.",
+    )
     p.add_argument("lab")
     p.add_argument("--path", metavar="DIR", type=Path, help="watch a copy of the lab in DIR")
 
-    sub.add_parser("doctor", help="check this machine can run the course", description="Show Python and package versions, the notebook kernel, the offline guard (tested live) and the labs found.")
+    sub.add_parser(
+        "doctor",
+        help="check this machine can run the course",
+        description="Show Python and package versions, the notebook kernel, the offline guard (tested live) and the labs found.",
+    )
 
-    p = sub.add_parser("dev", help="tools for course authors", description="Tools for course authors.")
+    p = sub.add_parser(
+        "dev", help="tools for course authors", description="Tools for course authors."
+    )
     dev = p.add_subparsers(dest="dev_command", metavar="DEV_COMMAND", required=True)
-    d = dev.add_parser("check", help="check every lab's files, solution, checks and docs", description="Every lab has its lab.toml, starter files, solution, checks module and docs page; every starter fails a check; every solution passes all; every hint and check is documented.")
+    d = dev.add_parser(
+        "check",
+        help="check every lab's files, solution, checks and docs",
+        description="Every lab has its lab.toml, starter files, solution, checks module and docs page; every starter fails a check; every solution passes all; every hint and check is documented.",
+    )
     d.add_argument("labs", nargs="*", help="only these labs (default: all)")
 
-    p = sub.add_parser("iam", help="the IAM engine, offline", description="Use the IAM policy engine directly, like the AWS CLI's policy simulator, offline.")
+    p = sub.add_parser(
+        "iam",
+        help="the IAM engine, offline",
+        description="Use the IAM policy engine directly, like the AWS CLI's policy simulator, offline.",
+    )
     iam = p.add_subparsers(dest="iam_command", metavar="IAM_COMMAND", required=True)
-    s = iam.add_parser("simulate", help="is this request allowed?", description="Evaluate requests against identity policies and print allowed, explicitDeny or implicitDeny with the statement that decided.")
-    s.add_argument("--policy", metavar="FILE", type=Path, action="append", required=True, help="an identity policy (repeatable)")
+    s = iam.add_parser(
+        "simulate",
+        help="is this request allowed?",
+        description="Evaluate requests against identity policies and print allowed, explicitDeny or implicitDeny with the statement that decided.",
+    )
+    s.add_argument(
+        "--policy",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        required=True,
+        help="an identity policy (repeatable)",
+    )
     s.add_argument("--action", help="the action, e.g. ec2:StartInstances")
     s.add_argument("--resource", default="*", help="the resource ARN (default: *)")
     s.add_argument("--principal", metavar="ARN", help="the calling principal's ARN")
-    s.add_argument("--context", metavar="KEY=VALUE", action="append", default=[], help="a context key; give a key more than once for several values")
-    s.add_argument("--requests", metavar="FILE", type=Path, help='JSON lines of {"action", "resource", "principal", "context"}; one JSON answer per line ("-" for stdin)')
+    s.add_argument(
+        "--context",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a context key; give a key more than once for several values",
+    )
+    s.add_argument(
+        "--requests",
+        metavar="FILE",
+        type=Path,
+        help='JSON lines of {"action", "resource", "principal", "context"}; one JSON answer per line ("-" for stdin)',
+    )
     s.add_argument("--json", action="store_true", help="print JSON")
-    g = iam.add_parser("grants", help="what a policy grants", description="List what a policy grants across the IAM action catalog, by service and access level.")
+    g = iam.add_parser(
+        "grants",
+        help="what a policy grants",
+        description="List what a policy grants across the IAM action catalog, by service and access level.",
+    )
     g.add_argument("policy", type=Path)
     g.add_argument("--json", action="store_true", help="print JSON")
     return parser

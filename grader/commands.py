@@ -71,13 +71,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     course = _course(args)
     progress = Progress(course.root)
     out = console()
-    table = Table(title="Cloud Security Labs", title_justify="left", box=None if plain(out) else box.HEAVY_HEAD)
+    table = Table(
+        title="Cloud Security Labs",
+        title_justify="left",
+        box=None if plain(out) else box.HEAVY_HEAD,
+    )
     for column in ("lab", "title", "chapter", "time", "status"):
         table.add_column(column)
     for lab in course.labs:
         status = progress.status(lab.id)
         style = "green" if status == "passed" else ("dim" if status == "not started" else "yellow")
-        table.add_row(lab.id, lab.title, lab.chapter, f"{lab.time_minutes} min", f"[{style}]{status}[/]")
+        table.add_row(
+            lab.id, lab.title, lab.chapter, f"{lab.time_minutes} min", f"[{style}]{status}[/]"
+        )
     out.print(table)
     return EXIT_OK
 
@@ -137,7 +143,9 @@ def cmd_hint(args: argparse.Namespace) -> int:
     else:
         seen = progress.hints_seen(lab.id)
         if seen >= len(lab.hints):
-            out.print(f"You have seen all {len(lab.hints)} hints for {lab.id}; `grader hint {lab.id} --all` shows them again.")
+            out.print(
+                f"You have seen all {len(lab.hints)} hints for {lab.id}; `grader hint {lab.id} --all` shows them again."
+            )
             return EXIT_OK
         shown = (lab.hints[seen],)
         progress.set_hints_seen(lab.id, seen + 1)
@@ -215,4 +223,3 @@ def cmd_iam(args: argparse.Namespace) -> int:
         return iam_tool.grants(args, console())
     except iam_tool.ToolInputError as exc:
         raise InputProblem(str(exc)) from None
-

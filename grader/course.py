@@ -128,17 +128,24 @@ def load_lab(toml_path: Path, root: Path) -> Lab:
     chapter = need("chapter", str)
     if chapter not in CHAPTERS:
         raise _constraint(
-            toml_path, "chapter", chapter, f"Member must satisfy enum value set: [{', '.join(CHAPTERS)}]"
+            toml_path,
+            "chapter",
+            chapter,
+            f"Member must satisfy enum value set: [{', '.join(CHAPTERS)}]",
         )
     files = need("files", list)
     if not files or not all(isinstance(f, str) and f for f in files):
         raise _constraint(toml_path, "files", files, "Member must be a non-empty list of paths")
     for name in files:
         if Path(name).is_absolute() or ".." in Path(name).parts:
-            raise _constraint(toml_path, "files", name, "Member must be a path inside the lab folder")
+            raise _constraint(
+                toml_path, "files", name, "Member must be a path inside the lab folder"
+            )
     timeout = need("timeout_seconds", int, DEFAULT_TIMEOUT)
     if not 1 <= timeout <= 3600:
-        raise _constraint(toml_path, "timeout_seconds", timeout, "Member must be between 1 and 3600")
+        raise _constraint(
+            toml_path, "timeout_seconds", timeout, "Member must be between 1 and 3600"
+        )
     hints = []
     for i, raw in enumerate(need("hints", list, [])):
         where = f"hints[{i}]"

@@ -37,16 +37,24 @@ def static_problems(lab: Lab) -> list[str]:
     for name in lab.files:
         starter = lab.folder / name
         if not starter.is_file():
-            problems.append(f"starter file {rel(starter)} is missing: add it or remove it from files in lab.toml")
+            problems.append(
+                f"starter file {rel(starter)} is missing: add it or remove it from files in lab.toml"
+            )
         elif TODO_MARK not in starter.read_text(encoding="utf-8", errors="replace"):
-            problems.append(f"starter file {rel(starter)} has no {TODO_MARK} marking what the learner changes")
+            problems.append(
+                f"starter file {rel(starter)} has no {TODO_MARK} marking what the learner changes"
+            )
         solution = lab.solution_folder / name
         if not solution.is_file():
-            problems.append(f"solution file {rel(solution)} is missing: solutions mirror the starter paths")
+            problems.append(
+                f"solution file {rel(solution)} is missing: solutions mirror the starter paths"
+            )
         elif TODO_MARK in solution.read_text(encoding="utf-8", errors="replace"):
             problems.append(f"solution file {rel(solution)} still contains {TODO_MARK}")
     if not lab.checks_module.is_file():
-        problems.append(f"checks module {rel(lab.checks_module)} is missing: write the lab's checks there")
+        problems.append(
+            f"checks module {rel(lab.checks_module)} is missing: write the lab's checks there"
+        )
         checks = []
     else:
         try:
@@ -61,13 +69,21 @@ def static_problems(lab: Lab) -> list[str]:
         problems.append(f"labs/{lab.id}/lab.toml has no [[hints]]")
     for i, hint in enumerate(lab.hints):
         if not hint.text:
-            problems.append(f"labs/{lab.id}/lab.toml hints[{i}] is empty: write the hint or remove it")
+            problems.append(
+                f"labs/{lab.id}/lab.toml hints[{i}] is empty: write the hint or remove it"
+            )
         if checks and hint.task not in tasks and hint.task != 0:
-            problems.append(f"labs/{lab.id}/lab.toml hints[{i}] is for task {hint.task}, which no check has")
+            problems.append(
+                f"labs/{lab.id}/lab.toml hints[{i}] is for task {hint.task}, which no check has"
+            )
     if not lab.docs_path.is_file():
-        problems.append(f"docs page docs/{lab.docs} is missing: write the lab's page (and add it to mkdocs.yml nav)")
+        problems.append(
+            f"docs page docs/{lab.docs} is missing: write the lab's page (and add it to mkdocs.yml nav)"
+        )
     elif f"<!-- grader:checks {lab.id} -->" not in lab.docs_path.read_text(encoding="utf-8"):
-        problems.append(f"docs/{lab.docs} lacks the marker <!-- grader:checks {lab.id} --> for its checks table")
+        problems.append(
+            f"docs/{lab.docs} lacks the marker <!-- grader:checks {lab.id} --> for its checks table"
+        )
     return problems
 
 
@@ -80,7 +96,9 @@ def graded_problems(lab: Lab) -> list[str]:
     if starter.problem:
         problems.append(f"grading the starter went wrong: {starter.problem}")
     elif starter.passed:
-        problems.append(f"the starter of {lab.id} passes every check: the learner would have nothing to do")
+        problems.append(
+            f"the starter of {lab.id} passes every check: the learner would have nothing to do"
+        )
     with tempfile.TemporaryDirectory(prefix=f"devcheck-{lab.id}-") as tmp:
         solved = run_lab(lab, solution_copy(lab, Path(tmp)), seed=2)
     if solved.problem:
@@ -88,7 +106,9 @@ def graded_problems(lab: Lab) -> list[str]:
     for check in solved.checks:
         if check.status != "passed":
             detail = check.found or check.message or ""
-            problems.append(f"solutions/{lab.id} does not pass {check.id} ({check.status}): {detail}")
+            problems.append(
+                f"solutions/{lab.id} does not pass {check.id} ({check.status}): {detail}"
+            )
     return problems
 
 
@@ -104,7 +124,9 @@ def dev_check(course: Course, only: Sequence[str], console: Any) -> int:
     ]
     failures = 0
     for stem in orphans:
-        console.print(f"[red]✘[/] grader/checks/{stem}.py has no labs/{stem}/lab.toml", highlight=False)
+        console.print(
+            f"[red]✘[/] grader/checks/{stem}.py has no labs/{stem}/lab.toml", highlight=False
+        )
         failures += 1
     for lab in labs:
         problems = static_problems(lab)
@@ -116,5 +138,8 @@ def dev_check(course: Course, only: Sequence[str], console: Any) -> int:
             for problem in problems:
                 console.print(f"    {problem}", markup=False, highlight=False)
         else:
-            console.print(f"[green]✔ {lab.id}[/] starter fails, solution passes, files and docs in place", highlight=False)
+            console.print(
+                f"[green]✔ {lab.id}[/] starter fails, solution passes, files and docs in place",
+                highlight=False,
+            )
     return 1 if failures else 0

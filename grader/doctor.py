@@ -25,7 +25,9 @@ PACKAGES = (
 
 def _python() -> tuple[bool, str]:
     ok = sys.version_info >= (3, 11)
-    return ok, f"{sys.version.split()[0]} ({sys.executable})" + ("" if ok else " — 3.11 or newer is needed")
+    return ok, f"{sys.version.split()[0]} ({sys.executable})" + (
+        "" if ok else " — 3.11 or newer is needed"
+    )
 
 
 def _package(name: str) -> tuple[bool, str]:
@@ -89,7 +91,11 @@ def run_doctor(course_dir: Path | None, console: Any) -> int:
 
     rows = [("python", *_python())]
     rows += [(name, *_package(name)) for name, _why in PACKAGES]
-    rows += [("notebook kernel", *_kernel()), ("offline guard", *_offline_guard()), ("labs", *_labs(course_dir))]
+    rows += [
+        ("notebook kernel", *_kernel()),
+        ("offline guard", *_offline_guard()),
+        ("labs", *_labs(course_dir)),
+    ]
     table = Table(title="grader doctor", title_justify="left")
     for column in ("", "what", "found"):
         table.add_column(column)

@@ -47,7 +47,9 @@ def parse_context(pairs: Iterable[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ToolInputError(f"--context {pair!r}: expected KEY=VALUE, e.g. aws:ResourceTag/Environment=dev")
+            raise ToolInputError(
+                f"--context {pair!r}: expected KEY=VALUE, e.g. aws:ResourceTag/Environment=dev"
+            )
         if key in context:
             previous = context[key]
             context[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
@@ -107,7 +109,9 @@ def simulate(args: argparse.Namespace, console: Any) -> int:
         print(json.dumps(_answer(decision, request)))
         return 0
     style = _STYLE.get(decision.decision, "bold")
-    console.print(f"[{style}]{decision.decision}[/]  {request.action} on {request.resource}", highlight=False)
+    console.print(
+        f"[{style}]{decision.decision}[/]  {request.action} on {request.resource}", highlight=False
+    )
     console.print(f"  {decision.explain()}", markup=False, highlight=False)
     return 0
 

@@ -19,7 +19,9 @@ MAX_BYTES = 1024 * 1024
 class InputError(Exception):
     """A file the learner gave cannot be used. ``str()`` is the whole message."""
 
-    def __init__(self, path: str | Path, message: str, line: int | None = None, col: int | None = None):
+    def __init__(
+        self, path: str | Path, message: str, line: int | None = None, col: int | None = None
+    ):
         self.path = str(path)
         self.line = line
         self.col = col

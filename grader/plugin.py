@@ -123,7 +123,9 @@ def _failure(excinfo: pytest.ExceptionInfo[BaseException] | None) -> dict[str, A
     if isinstance(exc, InputError):
         return {"found": str(exc), "fix": "fix the file at that spot and save it"}
     if isinstance(exc, SystemExit):
-        return {"message": f"code under test called sys.exit({exc.code!r}); a check cannot pass that way"}
+        return {
+            "message": f"code under test called sys.exit({exc.code!r}); a check cannot pass that way"
+        }
     if isinstance(exc, AssertionError):
         return {"message": str(exc).split("\nassert ", 1)[0] or "the check's assertion failed"}
     # A bug in a check is the course's fault, not the learner's: say so and where.

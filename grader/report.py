@@ -25,7 +25,9 @@ def docs_url(docs: str | None) -> str | None:
     if not docs:
         return None
     page, _, anchor = docs.partition("#")
-    return f"http://127.0.0.1:8000/{page.removesuffix('.md')}.html" + (f"#{anchor}" if anchor else "")
+    return f"http://127.0.0.1:8000/{page.removesuffix('.md')}.html" + (
+        f"#{anchor}" if anchor else ""
+    )
 
 
 def render_terminal(console: Any, result: LabResult, docs_page: str | None = None) -> None:
@@ -90,7 +92,11 @@ def render_junit(results: Iterable[LabResult]) -> str:
             time=f"{result.seconds:.3f}",
         )
         props = ET.SubElement(suite, "properties")
-        for name, value in (("seed", result.seed), ("score", result.score), ("max_score", result.max_score)):
+        for name, value in (
+            ("seed", result.seed),
+            ("score", result.score),
+            ("max_score", result.max_score),
+        ):
             ET.SubElement(props, "property", name=name, value=str(value))
         for check in result.checks:
             case = ET.SubElement(
@@ -112,7 +118,9 @@ def render_junit(results: Iterable[LabResult]) -> str:
                     )
                     if v
                 )
-                failure = ET.SubElement(case, "failure", message=check.found or check.message or "failed")
+                failure = ET.SubElement(
+                    case, "failure", message=check.found or check.message or "failed"
+                )
                 failure.text = text
             elif check.status == SKIPPED:
                 ET.SubElement(case, "skipped", message=check.message or "skipped")

@@ -110,8 +110,7 @@ def run_lab(
         tail = output.decode("utf-8", "replace").strip().splitlines()[-3:]
         result.problem = (
             f"the checks stopped early (exit code {proc.returncode}): something ended the "
-            "grading process"
-            + (f" — last output: {' | '.join(tail)}" if tail else "")
+            "grading process" + (f" — last output: {' | '.join(tail)}" if tail else "")
         )
     for record in records:
         if record.get("event") == "network":

@@ -32,7 +32,9 @@ class OfflineError(ConnectionRefusedError):
     """Raised in place of a connection to anything but loopback."""
 
 
-def scrub_environment(environ: MutableMapping[str, str] | None = None, *, region: str = DEFAULT_REGION) -> dict[str, str]:
+def scrub_environment(
+    environ: MutableMapping[str, str] | None = None, *, region: str = DEFAULT_REGION
+) -> dict[str, str]:
     """Remove the learner's AWS settings and put fake ones in their place.
 
     Returns what was removed, so a caller can restore it. Config and credential files
@@ -144,11 +146,14 @@ class Sandbox:
             if self._session is None:
                 import boto3  # heavy: only when a check needs AWS
 
-                self._session = boto3.session.Session(region_name=self.region, **{
-                    "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                    "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
-                })
+                self._session = boto3.session.Session(
+                    region_name=self.region,
+                    **{
+                        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                        "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+                    },
+                )
             self._clients[service] = self._session.client(service)
         return self._clients[service]
 

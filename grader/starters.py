@@ -31,7 +31,9 @@ def starter_bytes(lab: Lab, name: str) -> bytes:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise StarterError(f"cannot read the starter {rel}: git is needed for reset ({exc})") from None
+        raise StarterError(
+            f"cannot read the starter {rel}: git is needed for reset ({exc})"
+        ) from None
     if done.returncode != 0:
         raise StarterError(
             f"cannot find the starter {rel} in the course's git history; reset needs the course "

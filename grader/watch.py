@@ -23,7 +23,9 @@ def _check(lab: Lab, folder: Path, console: Any, record: bool) -> None:
         Progress(lab.root).record(result)
     console.rule(f"{lab.id} checked")
     render_terminal(console, result, lab.docs)
-    console.print(f"[dim]Watching {folder} — save a file or press Enter to re-check, Ctrl+C to stop.[/dim]")
+    console.print(
+        f"[dim]Watching {folder} — save a file or press Enter to re-check, Ctrl+C to stop.[/dim]"
+    )
 
 
 def watch_lab(lab: Lab, folder: Path, console: Any, *, record: bool = True) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -62,7 +63,9 @@ def test_solution_passes_and_exits_zero(lab3_solved):
 
 def test_json_and_junit_agree(lab3_copy, tmp_path):
     junit = tmp_path / "report.xml"
-    done = run_grader("check", "lab3", "--path", str(lab3_copy), "--json", "--seed", "5", "--junit", str(junit))
+    done = run_grader(
+        "check", "lab3", "--path", str(lab3_copy), "--json", "--seed", "5", "--junit", str(junit)
+    )
     result = json.loads(done.stdout)
     assert result["seed"] == 5
     suite = ET.parse(junit).getroot().find("testsuite")
@@ -73,7 +76,9 @@ def test_json_and_junit_agree(lab3_copy, tmp_path):
 
 
 def test_broken_json_shows_file_line_column_and_no_traceback(lab3_copy):
-    (lab3_copy / "viewer-policy.json").write_text('{\n  "Version": "2012-10-17",\n  "Statement": [\n}\n')
+    (lab3_copy / "viewer-policy.json").write_text(
+        '{\n  "Version": "2012-10-17",\n  "Statement": [\n}\n'
+    )
     done = run_grader("check", "lab3", "--path", str(lab3_copy))
     assert done.returncode == 1
     assert "viewer-policy.json:4:1: not valid JSON" in done.stdout
@@ -87,7 +92,10 @@ def test_broken_json_shows_file_line_column_and_no_traceback(lab3_copy):
         (b"", "the file is empty"),
         (b'[{"Effect": "Allow"}]', "holds an array"),
         (b'{"Sid": "caf\xe9"}', "not valid UTF-8"),
-        (b'{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "ec2:*"}}', "Policy statement must contain resources."),
+        (
+            b'{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "ec2:*"}}',
+            "Policy statement must contain resources.",
+        ),
     ],
 )
 def test_bad_learner_file_is_a_failed_gate_with_its_reason(lab3_copy, content, message):
@@ -123,7 +131,19 @@ def course_clone(tmp_path) -> Path:
             shutil.copy2(src, clone / part)
     subprocess.run(["git", "-C", str(clone), "add", "-A"], check=True)
     subprocess.run(
-        ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "snapshot", "--allow-empty"],
+        [
+            "git",
+            "-C",
+            str(clone),
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "snapshot",
+            "--allow-empty",
+        ],
         check=True,
     )
     return clone
@@ -143,7 +163,12 @@ def test_corrupt_progress_is_rebuilt_silently(course_clone):
     done = run_grader("list", cwd=course_clone)
     assert done.returncode == 0 and "not started" in done.stdout
     run_grader("hint", "lab3", cwd=course_clone)
-    assert json.loads((course_clone / ".grader" / "progress.json").read_text())["labs"]["lab3"]["hints_seen"] == 1
+    assert (
+        json.loads((course_clone / ".grader" / "progress.json").read_text())["labs"]["lab3"][
+            "hints_seen"
+        ]
+        == 1
+    )
 
 
 def test_hints_come_one_at_a_time_and_are_remembered(course_clone):
@@ -164,7 +189,10 @@ def test_reset_backs_up_then_restores_the_starter(course_clone):
     assert done.returncode == 0, done.stderr
     assert viewer.read_text() == starter
     backups = list((course_clone / ".grader" / "backups").glob("lab3-*"))
-    assert len(backups) == 1 and (backups[0] / "viewer-policy.json").read_text() == "my work in progress"
+    assert (
+        len(backups) == 1
+        and (backups[0] / "viewer-policy.json").read_text() == "my work in progress"
+    )
     assert str(backups[0].name) in done.stdout.replace("\n", "")
 
 
@@ -184,7 +212,9 @@ def test_doctor_tests_the_offline_guard_live():
 
 
 def test_no_color_when_asked_even_on_a_forced_terminal(lab3_copy):
-    done = run_grader("check", "lab3", "--path", str(lab3_copy), env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    done = run_grader(
+        "check", "lab3", "--path", str(lab3_copy), env={"NO_COLOR": "1", "FORCE_COLOR": "1"}
+    )
     assert "\x1b[3" not in done.stdout
 
 
@@ -195,14 +225,20 @@ def test_watch_rechecks_on_save(lab3_copy, lab3_solved):
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "watch", "lab3", "--path", str(lab3_copy)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
     import queue
     import threading
 
     incoming: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [incoming.put(line) for line in proc.stdout], daemon=True).start()
+    threading.Thread(
+        target=lambda: [incoming.put(line) for line in proc.stdout], daemon=True
+    ).start()
     try:
         lines: list[str] = []
 
@@ -211,10 +247,8 @@ def test_watch_rechecks_on_save(lab3_copy, lab3_solved):
             while sum(text in line for line in lines) < count:
                 left = deadline - time.monotonic()
                 assert left > 0, "".join(lines)
-                try:
+                with contextlib.suppress(queue.Empty):
                     lines.append(incoming.get(timeout=left))
-                except queue.Empty:
-                    pass
 
         wait_for("Watching", 1)
         for name in ("viewer-policy.json", "operator-policy.json"):

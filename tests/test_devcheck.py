@@ -47,14 +47,25 @@ def test_missing_checks_module_and_docs_page_are_named(course):
     (course / "grader" / "checks" / "lab3.py").unlink()
     (course / "docs" / "least-privilege" / "lab3.md").unlink()
     found = " ".join(problems(course))
-    assert "grader/checks/lab3.py is missing" in found and "docs/least-privilege/lab3.md is missing" in found
+    assert (
+        "grader/checks/lab3.py is missing" in found
+        and "docs/least-privilege/lab3.md is missing" in found
+    )
 
 
 def test_check_without_docstring_is_named(course):
     module = course / "grader" / "checks" / "lab3.py"
     text = module.read_text()
-    module.write_text(text.replace('    """The viewer changes nothing: no Write, Tagging or Permissions management action."""\n', "", 1))
-    assert any("test_viewer_changes_nothing: a check needs a docstring" in p for p in problems(course))
+    module.write_text(
+        text.replace(
+            '    """The viewer changes nothing: no Write, Tagging or Permissions management action."""\n',
+            "",
+            1,
+        )
+    )
+    assert any(
+        "test_viewer_changes_nothing: a check needs a docstring" in p for p in problems(course)
+    )
 
 
 def test_empty_hint_and_starter_without_todo_are_named(course):

@@ -312,3 +312,24 @@ def test_a_statement_without_actions_grants_nothing() -> None:
 def test_effects_other_than_allow_grant_nothing() -> None:
     g = grants(make_policy({"Effect": "allow", "Action": "s3:*", "Resource": "*"}))
     assert len(g) == 0  # IAM's Effect values are case-sensitive
+
+
+def test_the_parsed_catalog_is_cached_between_runs_and_a_bad_cache_is_rebuilt(
+    tmp_path, monkeypatch
+):
+    """A second process reads the cache; a corrupt cache file is replaced, not trusted."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    probe = "from grader.aws.iam.catalog import load_catalog; print(load_catalog().access_level('s3:GetObject'))"
+    first = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    (cache,) = tmp_path.glob("iam-catalog-*.pickle")
+    cache.write_bytes(b"not a pickle")
+    second = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert first.stdout == second.stdout == "Read\n"
+    assert cache.read_bytes() != b"not a pickle"

@@ -14,16 +14,37 @@ DEV_INSTANCE = "arn:aws:ec2:ap-northeast-1:123456789012:instance/i-0abc"
 
 
 def test_simulate_allows_with_the_tag_and_names_the_statement():
-    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--action", "ec2:StartInstances",
-                      "--resource", DEV_INSTANCE, "--context", "aws:ResourceTag/Environment=dev")
+    done = run_grader(
+        "iam",
+        "simulate",
+        "--policy",
+        OPERATOR,
+        "--action",
+        "ec2:StartInstances",
+        "--resource",
+        DEV_INSTANCE,
+        "--context",
+        "aws:ResourceTag/Environment=dev",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("allowed")
     assert "StartStopDevInstances" in done.stdout
 
 
 def test_simulate_implicit_deny_explains_the_near_miss_in_json():
-    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--action", "ec2:StartInstances",
-                      "--resource", DEV_INSTANCE, "--context", "aws:ResourceTag/Environment=prod", "--json")
+    done = run_grader(
+        "iam",
+        "simulate",
+        "--policy",
+        OPERATOR,
+        "--action",
+        "ec2:StartInstances",
+        "--resource",
+        DEV_INSTANCE,
+        "--context",
+        "aws:ResourceTag/Environment=prod",
+        "--json",
+    )
     answer = json.loads(done.stdout)
     assert answer["decision"] == "implicitDeny" and answer["matchedStatements"] == []
     assert "condition" in answer["explanation"]
@@ -31,10 +52,31 @@ def test_simulate_implicit_deny_explains_the_near_miss_in_json():
 
 def test_simulate_explicit_deny_with_two_policies(tmp_path):
     deny = tmp_path / "deny.json"
-    deny.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "NoStopping", "Effect": "Deny", "Action": "ec2:Stop*", "Resource": "*"}]}))
-    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--policy", str(deny), "--action", "ec2:StopInstances",
-                      "--resource", DEV_INSTANCE, "--context", "aws:ResourceTag/Environment=dev", "--json")
+    deny.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "NoStopping", "Effect": "Deny", "Action": "ec2:Stop*", "Resource": "*"}
+                ],
+            }
+        )
+    )
+    done = run_grader(
+        "iam",
+        "simulate",
+        "--policy",
+        OPERATOR,
+        "--policy",
+        str(deny),
+        "--action",
+        "ec2:StopInstances",
+        "--resource",
+        DEV_INSTANCE,
+        "--context",
+        "aws:ResourceTag/Environment=dev",
+        "--json",
+    )
     answer = json.loads(done.stdout)
     assert answer["decision"] == "explicitDeny"
     assert answer["matchedStatements"] == [{"policy": "deny.json", "sid": "NoStopping", "index": 0}]
@@ -42,9 +84,23 @@ def test_simulate_explicit_deny_with_two_policies(tmp_path):
 
 def test_a_key_given_twice_is_multivalued(tmp_path):
     policy = tmp_path / "tags.json"
-    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
-        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["Name", "Team"]}}}]}))
+    policy.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "ec2:CreateTags",
+                        "Resource": "*",
+                        "Condition": {
+                            "ForAllValues:StringEquals": {"aws:TagKeys": ["Name", "Team"]}
+                        },
+                    }
+                ],
+            }
+        )
+    )
     base = ["iam", "simulate", "--policy", str(policy), "--action", "ec2:CreateTags", "--json"]
     ok = run_grader(*base, "--context", "aws:TagKeys=Name", "--context", "aws:TagKeys=Team")
     bad = run_grader(*base, "--context", "aws:TagKeys=Name", "--context", "aws:TagKeys=Owner")
@@ -54,8 +110,16 @@ def test_a_key_given_twice_is_multivalued(tmp_path):
 
 def test_requests_file_answers_one_line_each_and_flags_bad_lines(tmp_path):
     lines = [
-        {"action": "ec2:StartInstances", "resource": DEV_INSTANCE, "context": {"aws:ResourceTag/Environment": "dev"}},
-        {"action": "ec2:TerminateInstances", "resource": DEV_INSTANCE, "context": {"aws:ResourceTag/Environment": "dev"}},
+        {
+            "action": "ec2:StartInstances",
+            "resource": DEV_INSTANCE,
+            "context": {"aws:ResourceTag/Environment": "dev"},
+        },
+        {
+            "action": "ec2:TerminateInstances",
+            "resource": DEV_INSTANCE,
+            "context": {"aws:ResourceTag/Environment": "dev"},
+        },
         {"resource": "*"},
     ]
     requests = tmp_path / "requests.jsonl"
@@ -70,12 +134,35 @@ def test_requests_file_answers_one_line_each_and_flags_bad_lines(tmp_path):
 
 def test_requests_from_stdin_handle_thousands():
     lines = "".join(
-        json.dumps({"action": "ec2:StopInstances", "resource": DEV_INSTANCE[:-3] + f"{i:03x}",
-                    "context": {"aws:ResourceTag/Environment": "dev" if i % 2 else "prod"}}) + "\n"
+        json.dumps(
+            {
+                "action": "ec2:StopInstances",
+                "resource": DEV_INSTANCE[:-3] + f"{i:03x}",
+                "context": {"aws:ResourceTag/Environment": "dev" if i % 2 else "prod"},
+            }
+        )
+        + "\n"
         for i in range(3000)
     )
-    done = subprocess.run([sys.executable, "-m", "grader.cli", "iam", "simulate", "--policy", OPERATOR, "--requests", "-"],
-                          input=lines, capture_output=True, text=True, cwd=ROOT, env=os.environ, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "iam",
+            "simulate",
+            "--policy",
+            OPERATOR,
+            "--requests",
+            "-",
+        ],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ,
+        timeout=120,
+    )
     decisions = [json.loads(line)["decision"] for line in done.stdout.splitlines()]
     assert len(decisions) == 3000 and decisions.count("allowed") == 1500
 
@@ -90,19 +177,35 @@ def test_broken_policy_file_is_exit_2_with_line_and_column(tmp_path):
 
 def test_malformed_policy_uses_iams_words(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*"}]}))
+    bad.write_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*"}]})
+    )
     done = run_grader("iam", "grants", str(bad))
     assert done.returncode == 2
-    assert "MalformedPolicyDocument" in done.stderr and "Policy statement must contain resources." in done.stderr
+    assert (
+        "MalformedPolicyDocument" in done.stderr
+        and "Policy statement must contain resources." in done.stderr
+    )
 
 
 def test_bad_context_pair_is_a_usage_error():
-    done = run_grader("iam", "simulate", "--policy", OPERATOR, "--action", "ec2:StartInstances", "--context", "novalue")
+    done = run_grader(
+        "iam",
+        "simulate",
+        "--policy",
+        OPERATOR,
+        "--action",
+        "ec2:StartInstances",
+        "--context",
+        "novalue",
+    )
     assert done.returncode == 2 and "KEY=VALUE" in done.stderr
 
 
 def test_grants_lists_services_and_access_levels_of_read_only_access():
-    done = run_grader("iam", "grants", str(ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json"), "--json")
+    done = run_grader(
+        "iam", "grants", str(ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json"), "--json"
+    )
     data = json.loads(done.stdout)
     assert data["totals"]["services"] > 200
     assert "s3:GetObject" in [g["action"] for g in data["services"]["s3"]["Read"]]
@@ -110,8 +213,20 @@ def test_grants_lists_services_and_access_levels_of_read_only_access():
 
 def test_grants_names_actions_not_in_the_catalog(tmp_path):
     typo = tmp_path / "typo.json"
-    typo.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["ec2:DescribeInstance", "ec2:StartInstances"], "Resource": "*"}]}))
+    typo.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["ec2:DescribeInstance", "ec2:StartInstances"],
+                        "Resource": "*",
+                    }
+                ],
+            }
+        )
+    )
     done = run_grader("iam", "grants", str(typo))
     assert done.returncode == 0
     assert "ec2:DescribeInstance" in done.stdout and "StartInstances" in done.stdout

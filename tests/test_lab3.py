@@ -70,29 +70,68 @@ def test_starter_fails_and_names_the_data_reads(tmp_path):
 # (check that must fail, viewer, operator, why this is a mistake a learner makes)
 WRONG_ANSWERS = {
     "test_both_policies_are_valid_iam": (
-        with_statement("viewer-policy.json", Effect="Permit"), None),
+        with_statement("viewer-policy.json", Effect="Permit"),
+        None,
+    ),
     "test_both_policies_deploy_to_the_sandbox": (
-        {"Version": "2012-10-17", "Statement": [
-            {"Sid": f"S{i}", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": f"arn:aws:ec2:*:*:instance/i-{i:017x}"}
-            for i in range(90)
-        ] + [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]},
-        None),
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": f"S{i}",
+                    "Effect": "Allow",
+                    "Action": "ec2:Describe*",
+                    "Resource": f"arn:aws:ec2:*:*:instance/i-{i:017x}",
+                }
+                for i in range(90)
+            ]
+            + [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}],
+        },
+        None,
+    ),
     "test_viewer_sees_ec2_and_vpc": (
-        with_statement("viewer-policy.json", Action=["ec2:DescribeInstances", "ec2:DescribeVpcs"]), None),
+        with_statement("viewer-policy.json", Action=["ec2:DescribeInstances", "ec2:DescribeVpcs"]),
+        None,
+    ),
     "test_viewer_reads_no_data": (
-        with_statement("viewer-policy.json", Action=["ec2:Describe*", "s3:GetObject"]), None),
+        with_statement("viewer-policy.json", Action=["ec2:Describe*", "s3:GetObject"]),
+        None,
+    ),
     "test_viewer_changes_nothing": (
-        add_statement("viewer-policy.json", {"Effect": "Allow", "Action": "ec2:StopInstances", "Resource": "*"}), None),
+        add_statement(
+            "viewer-policy.json",
+            {"Effect": "Allow", "Action": "ec2:StopInstances", "Resource": "*"},
+        ),
+        None,
+    ),
     "test_operator_starts_and_stops_dev_instances": (
-        None, with_statement("operator-policy.json", Condition={"StringEquals": {"aws:ResourceTag/Environment": "Dev"}})),
+        None,
+        with_statement(
+            "operator-policy.json",
+            Condition={"StringEquals": {"aws:ResourceTag/Environment": "Dev"}},
+        ),
+    ),
     "test_operator_cannot_touch_other_instances": (
-        None, with_statement("operator-policy.json", Condition={"StringLike": {"aws:ResourceTag/Environment": "dev*"}})),
+        None,
+        with_statement(
+            "operator-policy.json",
+            Condition={"StringLike": {"aws:ResourceTag/Environment": "dev*"}},
+        ),
+    ),
     "test_operator_has_no_other_power": (
-        None, add_statement("operator-policy.json", {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*"})),
+        None,
+        add_statement(
+            "operator-policy.json", {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*"}
+        ),
+    ),
     "test_no_wildcard_action_beyond_describe": (
-        None, with_statement("operator-policy.json", Action=["ec2:Start*", "ec2:Stop*"])),
+        None,
+        with_statement("operator-policy.json", Action=["ec2:Start*", "ec2:Stop*"]),
+    ),
     "test_operator_is_scoped_to_the_account_and_region": (
-        None, with_statement("operator-policy.json", Resource="arn:aws:ec2:*:*:instance/*")),
+        None,
+        with_statement("operator-policy.json", Resource="arn:aws:ec2:*:*:instance/*"),
+    ),
 }
 
 
@@ -133,7 +172,9 @@ def test_shipped_read_only_access_is_a_valid_policy_that_reads_data():
     from grader.aws.iam.catalog import grants
     from grader.aws.iam.data_access import data_read_actions
 
-    policy = parse_policy((ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json").read_text(), name="ReadOnlyAccess")
+    policy = parse_policy(
+        (ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json").read_text(), name="ReadOnlyAccess"
+    )
     reads = {entry.action for entry, _ in data_read_actions(grants(policy))}
     assert {"s3:GetObject", "dynamodb:GetItem", "sqs:ReceiveMessage"} <= reads
 

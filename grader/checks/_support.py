@@ -45,7 +45,9 @@ def load_learner_json(lab_dir: Path, name: str, docs: str | None = None) -> Any:
     except InputError as exc:
         fail(
             expected=f"{name} to be a readable JSON object",
-            found=f"{name}:{exc.line}:{exc.col}: {exc.message}" if exc.line else f"{name}: {exc.message}",
+            found=f"{name}:{exc.line}:{exc.col}: {exc.message}"
+            if exc.line
+            else f"{name}: {exc.message}",
             fix="fix the file at that spot and save it (the starter is restored by `grader reset`)",
             docs=docs,
         )

@@ -70,7 +70,11 @@ class Instance:
 
     def describe(self) -> str:
         tag = f"Environment={self.environment}" if self.environment else "no Environment tag"
-        where = "" if (self.account, self.region) == (ACCOUNT, REGION) else f" in {self.account}/{self.region}"
+        where = (
+            ""
+            if (self.account, self.region) == (ACCOUNT, REGION)
+            else f" in {self.account}/{self.region}"
+        )
         return f"{self.id} ({tag}{where})"
 
 
@@ -114,7 +118,9 @@ def policies(lab_dir: Path) -> dict[str, Policy]:
     return parsed
 
 
-def _expect(policy: Policy, request: Request, allowed: bool, what: str, fix: str, docs: str) -> None:
+def _expect(
+    policy: Policy, request: Request, allowed: bool, what: str, fix: str, docs: str
+) -> None:
     decision = evaluate([policy], request)
     if decision.allowed != allowed:
         fail(
@@ -135,7 +141,9 @@ def test_both_policies_are_valid_iam(policies: dict[str, Policy]) -> None:
 
 
 @pytest.mark.check(task=4, points=2, gate=True)
-def test_both_policies_deploy_to_the_sandbox(lab_dir: Path, policies: dict[str, Policy], aws) -> None:
+def test_both_policies_deploy_to_the_sandbox(
+    lab_dir: Path, policies: dict[str, Policy], aws
+) -> None:
     """Both policies deploy to the sandbox account: created as managed policies within IAM's
     6,144-character limit and attached to their roles."""
     from botocore.exceptions import ClientError
@@ -144,7 +152,11 @@ def test_both_policies_deploy_to_the_sandbox(lab_dir: Path, policies: dict[str, 
     trust = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
         ],
     }
     for name, role in ((VIEWER, "ec2-viewer"), (OPERATOR, "ec2-operator")):
@@ -158,7 +170,9 @@ def test_both_policies_deploy_to_the_sandbox(lab_dir: Path, policies: dict[str, 
                 docs=DOCS + "#task-4",
             )
         try:
-            arn = iam.create_policy(PolicyName=role + "-policy", PolicyDocument=text)["Policy"]["Arn"]
+            arn = iam.create_policy(PolicyName=role + "-policy", PolicyDocument=text)["Policy"][
+                "Arn"
+            ]
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
             iam.attach_role_policy(RoleName=role, PolicyArn=arn)
         except ClientError as exc:
@@ -181,12 +195,16 @@ def test_viewer_sees_ec2_and_vpc(policies: dict[str, Policy]) -> None:
     """The viewer can describe instances, volumes, VPCs, subnets, security groups, route
     tables and the rest of EC2 and VPC."""
     viewer = policies[VIEWER]
-    missing = [a for a in VIEWER_MUST_SEE if not evaluate([viewer], Request(action=a, resource="*")).allowed]
+    missing = [
+        a
+        for a in VIEWER_MUST_SEE
+        if not evaluate([viewer], Request(action=a, resource="*")).allowed
+    ]
     if missing:
         fail(
-            expected="every EC2 and VPC Describe action to be allowed on \"*\"",
+            expected='every EC2 and VPC Describe action to be allowed on "*"',
             found=f"denied: {listing(missing)}",
-            fix="allow ec2:Describe* on \"Resource\": \"*\" (Describe actions cannot be scoped to resources)",
+            fix='allow ec2:Describe* on "Resource": "*" (Describe actions cannot be scoped to resources)',
             docs=DOCS + "#task-1",
         )
 
@@ -214,7 +232,9 @@ def test_viewer_changes_nothing(policies: dict[str, Policy]) -> None:
     """The viewer changes nothing: no Write, Tagging or Permissions management action."""
     from grader.aws.iam.catalog import grants
 
-    changing = _granted(grants(policies[VIEWER]), levels=("Write", "Tagging", "Permissions management"))
+    changing = _granted(
+        grants(policies[VIEWER]), levels=("Write", "Tagging", "Permissions management")
+    )
     if changing:
         fail(
             expected="only Read and List actions",
@@ -275,17 +295,30 @@ def test_operator_has_no_other_power(policies: dict[str, Policy], fleet) -> None
         (f"ec2:TerminateInstances on {dev.describe()}", dev.request("ec2:TerminateInstances")),
         (
             f"ec2:CreateTags Environment=dev on {prod.describe()}",
-            prod.request("ec2:CreateTags", **{"aws:RequestTag/Environment": "dev", "aws:TagKeys": ["Environment"]}),
+            prod.request(
+                "ec2:CreateTags",
+                **{"aws:RequestTag/Environment": "dev", "aws:TagKeys": ["Environment"]},
+            ),
         ),
         (
             "iam:PassRole on a role of the account",
             Request(action="iam:PassRole", resource=f"arn:aws:iam::{ACCOUNT}:role/admin"),
         ),
     ):
-        _expect(policies[OPERATOR], request, False, what, "grant only ec2:StartInstances and ec2:StopInstances", DOCS + "#task-2")
+        _expect(
+            policies[OPERATOR],
+            request,
+            False,
+            what,
+            "grant only ec2:StartInstances and ec2:StopInstances",
+            DOCS + "#task-2",
+        )
     extra = [
         a
-        for a in _granted(grants(policies[OPERATOR]), levels=("Read", "List", "Write", "Tagging", "Permissions management"))
+        for a in _granted(
+            grants(policies[OPERATOR]),
+            levels=("Read", "List", "Write", "Tagging", "Permissions management"),
+        )
         if a.lower() not in OPERATOR_DUTY and not a.lower().startswith("ec2:describe")
     ]
     if extra:
@@ -317,7 +350,9 @@ def test_no_wildcard_action_beyond_describe(policies: dict[str, Policy]) -> None
             for pattern in statement.action or ():
                 if "*" not in pattern and "?" not in pattern:
                     continue
-                beyond = [a for a in catalog.expand(pattern) if not a.lower().startswith("ec2:describe")]
+                beyond = [
+                    a for a in catalog.expand(pattern) if not a.lower().startswith("ec2:describe")
+                ]
                 if beyond:
                     wide.append(
                         f"{pattern} in {name} ({len(beyond)} actions beyond ec2:Describe*, "
