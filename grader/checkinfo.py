@@ -1,7 +1,9 @@
 """A lab's checks read from its module's source with ``ast``, importing nothing.
 
-The docs build (the "what the grader checks" table) and ``grader dev check`` both need
-the checks' sentences, tasks and points without importing pytest, moto or the engines.
+The docs build (the "what the grader checks" table) and ``grader dev check`` both need the
+checks' sentences, tasks and points without importing pytest, moto or the engines, and both
+must hold checks to the same convention: one ``@pytest.mark.check(task=N, points=P[,
+gate=True])`` mark and a docstring whose first paragraph is the learner's sentence.
 """
 
 from __future__ import annotations
@@ -12,55 +14,90 @@ from pathlib import Path
 
 
 class CheckInfoError(Exception):
-    """A checks module that breaks the convention; the message names the function."""
+    """A checks module that breaks the convention; the message names file, line and check."""
 
 
 @dataclass(frozen=True)
 class CheckInfo:
     name: str
-    sentence: str
     task: int
     points: int
     gate: bool
+    sentence: str
     line: int
 
 
-def _check_marker(func: ast.FunctionDef) -> dict[str, object] | None:
-    for deco in func.decorator_list:
-        if (
-            isinstance(deco, ast.Call)
-            and isinstance(deco.func, ast.Attribute)
-            and deco.func.attr == "check"
-            and ast.unparse(deco.func.value) in ("pytest.mark", "mark")
-        ):
-            return {kw.arg: ast.literal_eval(kw.value) for kw in deco.keywords if kw.arg}
-    return None
+def _is_check_mark(node: ast.expr) -> bool:
+    """``pytest.mark.check`` (or ``mark.check`` after ``from pytest import mark``)."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "check"):
+        return False
+    owner = node.value
+    if isinstance(owner, ast.Attribute):
+        return owner.attr == "mark" and isinstance(owner.value, ast.Name)
+    return isinstance(owner, ast.Name) and owner.id == "mark"
+
+
+def first_paragraph(doc: str) -> str:
+    """The docstring's first paragraph on one line: the sentence the learner reads."""
+    return " ".join(doc.strip().split("\n\n", 1)[0].split())
 
 
 def read_checks(path: Path) -> list[CheckInfo]:
-    """Every ``test_*`` function of a checks module, in file order."""
+    """The checks of one checks module, in file order, read without importing it."""
+    where = str(path)
     try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError) as exc:
-        raise CheckInfoError(f"{path}: cannot read the checks module: {exc}") from None
-    checks = []
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=where)
+    except FileNotFoundError:
+        raise CheckInfoError(f"checks module not found: {where}") from None
+    except SyntaxError as exc:
+        raise CheckInfoError(f"{where}:{exc.lineno}: cannot parse: {exc.msg}") from None
+
+    checks: list[CheckInfo] = []
     for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        where = f"{path}:{node.lineno} {node.name}"
-        doc = ast.get_docstring(node)
-        if not doc:
+        if not node.name.startswith("test_"):
+            continue
+        at = f"{where}:{node.lineno}: {node.name}"
+        marks = [
+            d for d in node.decorator_list if isinstance(d, ast.Call) and _is_check_mark(d.func)
+        ]
+        if len(marks) != 1:
             raise CheckInfoError(
-                f"{where}: a check needs a docstring (the sentence the learner reads)"
+                f"{at}: a check needs exactly one @pytest.mark.check(task=N, points=P[, gate=True])"
+                f" decorator; found {len(marks)}"
             )
-        marker = _check_marker(node)
-        if marker is None:
-            raise CheckInfoError(f"{where}: mark it @pytest.mark.check(task=N, points=P)")
-        task, points = marker.get("task"), marker.get("points")
-        if not isinstance(task, int) or not isinstance(points, int):
-            raise CheckInfoError(f"{where}: @pytest.mark.check needs integer task= and points=")
-        sentence = " ".join(doc.split("\n\n", 1)[0].split())
-        checks.append(
-            CheckInfo(node.name, sentence, task, points, bool(marker.get("gate")), node.lineno)
-        )
+        mark = marks[0]
+        if mark.args:
+            raise CheckInfoError(
+                f"{at}: give the check mark's arguments by keyword (task=, points=)"
+            )
+        kwargs: dict[str, object] = {}
+        for kw in mark.keywords:
+            try:
+                kwargs[str(kw.arg)] = ast.literal_eval(kw.value)
+            except ValueError:
+                raise CheckInfoError(
+                    f"{at}: the mark's {kw.arg}= must be a literal value"
+                ) from None
+        unknown = set(kwargs) - {"task", "points", "gate"}
+        if unknown:
+            raise CheckInfoError(
+                f"{at}: unknown check mark argument(s): {', '.join(sorted(unknown))}"
+            )
+        task, points, gate = kwargs.get("task"), kwargs.get("points"), kwargs.get("gate", False)
+        if not isinstance(task, int) or isinstance(task, bool) or task < 1:
+            raise CheckInfoError(f"{at}: task= must be a positive integer, found {task!r}")
+        if not isinstance(points, int) or isinstance(points, bool) or points < 0:
+            raise CheckInfoError(f"{at}: points= must be a non-negative integer, found {points!r}")
+        if not isinstance(gate, bool):
+            raise CheckInfoError(f"{at}: gate= must be True or False, found {gate!r}")
+        sentence = first_paragraph(ast.get_docstring(node) or "")
+        if not sentence:
+            raise CheckInfoError(
+                f"{at}: the check has no docstring; its first paragraph is what the learner reads"
+            )
+        checks.append(CheckInfo(node.name, task, points, gate, sentence, node.lineno))
+    if not checks:
+        raise CheckInfoError(f"{where}: no checks found (top-level functions named test_*)")
     return checks

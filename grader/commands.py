@@ -115,7 +115,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if len(labs) > 1:
                 out.print()
     if args.json:
-        print(render_json(results))
+        print(render_json(results, as_list=args.all))
     if args.junit:
         try:
             args.junit.write_text(render_junit(results), encoding="utf-8")

@@ -163,7 +163,7 @@ def load_lab(toml_path: Path, root: Path) -> Lab:
         chapter=chapter,
         order=need("order", int),
         summary=need("summary", str).strip(),
-        time_minutes=need("time_minutes", int),
+        time_minutes=need("time_required", int),
         docs=need("docs", str),
         files=tuple(files),
         hints=tuple(hints),

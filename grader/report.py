@@ -72,10 +72,10 @@ def render_terminal(console: Any, result: LabResult, docs_page: str | None = Non
     )
 
 
-def render_json(results: Iterable[LabResult]) -> str:
-    """One object for one lab, a list for several: stable keys for machines."""
+def render_json(results: Iterable[LabResult], *, as_list: bool = False) -> str:
+    """One object for one lab; a list for ``--all`` (even of one lab): stable for machines."""
     data = [r.to_dict() for r in results]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
+    return json.dumps(data if as_list else data[0], indent=2, ensure_ascii=False)
 
 
 def render_junit(results: Iterable[LabResult]) -> str:

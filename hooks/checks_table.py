@@ -17,17 +17,21 @@ imported) raises :class:`mkdocs.exceptions.PluginError`, which stops the build w
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import os
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+
+# hooks/ sits beside the grader package; the checks convention lives in grader.checkinfo.
+_grader_root = str(Path(__file__).resolve().parents[1])
+if _grader_root not in sys.path:
+    sys.path.insert(0, _grader_root)
+from grader.checkinfo import CheckInfo, CheckInfoError, read_checks  # noqa: E402
 
 CHECKS_MARKER = re.compile(r"<!--\s*grader:checks\s+(?P<lab>[A-Za-z0-9_]+)\s*-->")
 CLI_MARKER = re.compile(r"<!--\s*grader:cli-help\s*-->")
@@ -37,87 +41,18 @@ GATE_NOTE = "*Gate: later checks are skipped if this fails.*"
 HELP_WIDTH = 88
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    task: int
-    points: int
-    gate: bool
-    sentence: str
-    line: int
+def _grader_import(root: Path) -> None:
+    """Make the course's own ``grader`` package importable (hooks run outside it)."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
 
 
-# --------------------------------------------------------------------------- checks table
-
-
-def _is_check_mark(node: ast.expr) -> bool:
-    """``pytest.mark.check`` (or ``mark.check`` after ``from pytest import mark``)."""
-    if not (isinstance(node, ast.Attribute) and node.attr == "check"):
-        return False
-    owner = node.value
-    if isinstance(owner, ast.Attribute):
-        return owner.attr == "mark" and isinstance(owner.value, ast.Name)
-    return isinstance(owner, ast.Name) and owner.id == "mark"
-
-
-def _first_paragraph(doc: str) -> str:
-    return " ".join(doc.strip().split("\n\n", 1)[0].split())
-
-
-def parse_checks(path: Path) -> list[Check]:
+def parse_checks(path: Path) -> list[CheckInfo]:
     """The checks of one checks module, in file order, read without importing it."""
-    where = str(path)
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=where)
-    except FileNotFoundError:
-        raise PluginError(f"checks module not found: {where}") from None
-    except SyntaxError as exc:
-        raise PluginError(f"{where}:{exc.lineno}: cannot parse: {exc.msg}") from None
-
-    checks: list[Check] = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        if not node.name.startswith("test_"):
-            continue
-        at = f"{where}:{node.lineno}: {node.name}"
-        marks = [
-            d for d in node.decorator_list if isinstance(d, ast.Call) and _is_check_mark(d.func)
-        ]
-        if len(marks) != 1:
-            raise PluginError(
-                f"{at}: a check needs exactly one @pytest.mark.check(task=N, points=P[, gate=True])"
-                f" decorator; found {len(marks)}"
-            )
-        mark = marks[0]
-        if mark.args:
-            raise PluginError(f"{at}: give the check mark's arguments by keyword (task=, points=)")
-        kwargs: dict[str, object] = {}
-        for kw in mark.keywords:
-            try:
-                kwargs[str(kw.arg)] = ast.literal_eval(kw.value)
-            except ValueError:
-                raise PluginError(f"{at}: the mark's {kw.arg}= must be a literal value") from None
-        unknown = set(kwargs) - {"task", "points", "gate"}
-        if unknown:
-            raise PluginError(f"{at}: unknown check mark argument(s): {', '.join(sorted(unknown))}")
-        task, points, gate = kwargs.get("task"), kwargs.get("points"), kwargs.get("gate", False)
-        if not isinstance(task, int) or isinstance(task, bool) or task < 1:
-            raise PluginError(f"{at}: task= must be a positive integer, found {task!r}")
-        if not isinstance(points, int) or isinstance(points, bool) or points < 0:
-            raise PluginError(f"{at}: points= must be a non-negative integer, found {points!r}")
-        if not isinstance(gate, bool):
-            raise PluginError(f"{at}: gate= must be True or False, found {gate!r}")
-        doc = ast.get_docstring(node)
-        sentence = _first_paragraph(doc or "")
-        if not sentence:
-            raise PluginError(
-                f"{at}: the check has no docstring; its first paragraph is what the learner reads"
-            )
-        checks.append(Check(node.name, task, points, gate, sentence, node.lineno))
-    if not checks:
-        raise PluginError(f"{where}: no checks found (top-level functions named test_*)")
-    return checks
+        return read_checks(path)
+    except CheckInfoError as exc:
+        raise PluginError(str(exc)) from None
 
 
 _CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
@@ -140,7 +75,7 @@ def _plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def render_checks_table(checks: list[Check]) -> str:
+def render_checks_table(checks: list[CheckInfo]) -> str:
     rows = ["| Task | What the grader checks | Points |", "|:---:|---|---:|"]
     for check in checks:
         what = _cell(check.sentence)
@@ -216,8 +151,7 @@ def render_cli_help(parser: argparse.ArgumentParser, level: int = 3) -> str:
 
 
 def load_cli_parser(root: Path) -> argparse.ArgumentParser:
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    _grader_import(root)
     try:
         cli = importlib.import_module("grader.cli")
     except ImportError as exc:

@@ -74,7 +74,7 @@ def make_course(
             title = "A test lab"
             chapter = "siem"
             order = 1
-            time_minutes = 5
+            time_required = 5
             docs = "siem/index.md"
             summary = "For tests."
             files = [{files_toml}]

@@ -64,7 +64,7 @@ def test_check_without_docstring_is_named(course):
         )
     )
     assert any(
-        "test_viewer_changes_nothing: a check needs a docstring" in p for p in problems(course)
+        "test_viewer_changes_nothing: the check has no docstring" in p for p in problems(course)
     )
 
 

@@ -1,0 +1,46 @@
+"""Is the README's quickstart what CI runs, and does the installed `grader` command work?"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+from tests.conftest import ROOT, run_grader
+
+README = (ROOT / "README.md").read_text()
+CI = (ROOT / ".ci" / "run").read_text()
+
+
+def quickstart_commands() -> list[str]:
+    return re.findall(r"```sh\n(.+?)\n```", README)
+
+
+def test_quickstart_is_one_setup_line_and_one_test_line():
+    setup, tests = quickstart_commands()[:2]
+    assert setup == 'python -m pip install -e ".[dev]" && grader check lab3'
+    assert tests == "python -m pytest"
+
+
+def test_ci_installs_as_the_readme_says_and_runs_its_test_command():
+    install = quickstart_commands()[0].split(" && ")[0]
+    assert install.replace("python -m pip install", "") in CI.replace(
+        " --quiet --disable-pip-version-check", ""
+    )
+    assert "python -m pytest" in CI
+    assert "ipykernel install" in CI
+
+
+def test_the_grader_console_script_is_installed_and_runs():
+    exe = shutil.which("grader")
+    assert exe, "the `grader` console script is not on PATH: is the project installed?"
+    done = subprocess.run([exe, "list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "lab3" in done.stdout
+
+
+def test_check_all_gives_a_json_list(lab3_solved):
+    done = run_grader("check", "--all", "--json")
+    results = json.loads(done.stdout)
+    assert isinstance(results, list) and [r["lab"] for r in results] == ["lab3"]
+    assert done.returncode == (0 if all(r["passed"] for r in results) else 1)
