@@ -1,0 +1,144 @@
+"""Can learner code break the grader? Each test gives a learner file that misbehaves in one
+way and checks the call ends in a clear LearnerCodeError pointing at the learner's line."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.learner import LearnerCodeError, call_learner
+
+
+def learner_file(tmp_path: Path, source: str) -> Path:
+    path = tmp_path / "generate_policy.py"
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def test_the_value_comes_back_with_what_was_printed(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        def generate(records, principal):
+            print("working on", len(records), "records")
+            return {"Version": "2012-10-17", "Statement": [], "who": principal}
+    """,
+    )
+    result = call_learner(path, "generate", [{"a": 1}, {"b": 2}], "arn:aws:iam::1:role/x")
+    assert result.value["who"] == "arn:aws:iam::1:role/x"
+    assert "working on 2 records" in result.output
+
+
+def test_an_exception_names_the_learners_line(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        def generate(records, principal):
+            first = records[0]
+            return first["missing"]
+    """,
+    )
+    with pytest.raises(LearnerCodeError, match=r"generate_policy\.py:4: KeyError: 'missing'"):
+        call_learner(path, "generate", [{}], "p")
+
+
+def test_a_syntax_error_gives_line_and_column(tmp_path):
+    path = learner_file(tmp_path, "def generate(records, principal)\n    return {}\n")
+    with pytest.raises(LearnerCodeError, match=r"generate_policy\.py:1:\d+: SyntaxError"):
+        call_learner(path, "generate", [], "p")
+
+
+def test_sys_exit_is_refused_not_counted(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        import sys
+        def generate(records, principal):
+            sys.exit(0)
+    """,
+    )
+    with pytest.raises(LearnerCodeError, match=r"generate_policy\.py:4: sys\.exit\(0\) was called"):
+        call_learner(path, "generate", [], "p")
+
+
+def test_os_exit_is_a_clear_failure(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        import os
+        def generate(records, principal):
+            os._exit(0)
+    """,
+    )
+    with pytest.raises(LearnerCodeError, match="before generate\\(\\) returned"):
+        call_learner(path, "generate", [], "p")
+
+
+def test_an_endless_loop_hits_the_time_limit(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        def generate(records, principal):
+            while True:
+                pass
+    """,
+    )
+    started = time.monotonic()
+    with pytest.raises(LearnerCodeError, match="did not return within 2 s"):
+        call_learner(path, "generate", [], "p", timeout=2)
+    assert time.monotonic() - started < 15
+
+
+def test_the_network_is_refused_in_learner_code(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        import urllib.request
+        def generate(records, principal):
+            return urllib.request.urlopen("https://iam.amazonaws.com/").read()
+    """,
+    )
+    with pytest.raises(LearnerCodeError, match="refused a connection to iam.amazonaws.com"):
+        call_learner(path, "generate", [], "p")
+
+
+def test_the_learners_aws_credentials_are_not_visible(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    path = learner_file(
+        tmp_path,
+        """
+        import os
+        def generate():
+            return os.environ.get("AWS_SECRET_ACCESS_KEY")
+    """,
+    )
+    assert call_learner(path, "generate").value == "testing"
+
+
+def test_a_value_that_is_not_json(tmp_path):
+    path = learner_file(
+        tmp_path,
+        """
+        def generate(records, principal):
+            return {"Action": {"s3:GetObject"}}
+    """,
+    )
+    with pytest.raises(LearnerCodeError, match="not plain JSON data"):
+        call_learner(path, "generate", [], "p")
+
+
+def test_a_renamed_function_is_named(tmp_path):
+    path = learner_file(tmp_path, "def make_policy(records, principal):\n    return {}\n")
+    with pytest.raises(LearnerCodeError, match=r"has no function named generate\(\)"):
+        call_learner(path, "generate", [], "p")
+
+
+def test_sibling_modules_can_be_imported(tmp_path):
+    (tmp_path / "helpers.py").write_text("def double(x):\n    return 2 * x\n")
+    path = learner_file(
+        tmp_path, "from helpers import double\ndef generate(n):\n    return double(n)\n"
+    )
+    assert call_learner(path, "generate", 21).value == 42
