@@ -19,35 +19,8 @@ from grader.aws.iam.data_access import (
     data_read,
     data_read_actions,
 )
-from grader.aws.iam.model import Policy, Statement
-
-
-def _strings(value: Any) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def make_policy(*statements: dict[str, Any], name: str = "test-policy") -> Policy:
-    """A minimal JSON-to-model converter, so these tests do not depend on the parser."""
-    return Policy(
-        statements=tuple(
-            Statement(
-                index=i,
-                effect=st["Effect"],
-                action=_strings(st.get("Action")),
-                not_action=_strings(st.get("NotAction")),
-                resource=_strings(st.get("Resource")),
-                not_resource=_strings(st.get("NotResource")),
-                condition={
-                    op: {key: _strings(v) for key, v in block.items()}
-                    for op, block in st.get("Condition", {}).items()
-                },
-            )
-            for i, st in enumerate(statements)
-        ),
-        name=name,
-    )
+from grader.aws.iam.model import Policy
+from tests.policy_builder import make_policy
 
 
 def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
