@@ -108,15 +108,59 @@ def build_parser() -> argparse.ArgumentParser:
     s = iam.add_parser(
         "simulate",
         help="is this request allowed?",
-        description="Evaluate requests against identity policies and print allowed, explicitDeny or implicitDeny with the statement that decided.",
+        description="Evaluate requests against the principal's identity policies and, if given, "
+        "a resource-based policy, a permissions boundary, SCPs, RCPs and a session policy, "
+        "with AWS's evaluation logic. Prints allowed, explicitDeny or implicitDeny and the "
+        "policy and statement that decided.",
     )
     s.add_argument(
         "--policy",
         metavar="FILE",
         type=Path,
         action="append",
-        required=True,
-        help="an identity policy (repeatable)",
+        default=[],
+        help="an identity policy of the principal (repeatable)",
+    )
+    s.add_argument(
+        "--resource-policy",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="a resource-based policy of the resource, e.g. a bucket policy (repeatable)",
+    )
+    s.add_argument(
+        "--boundary", metavar="FILE", type=Path, help="the principal's permissions boundary"
+    )
+    s.add_argument(
+        "--scp",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="an SCP; repeat for each level from the root to the account (each level must allow)",
+    )
+    s.add_argument(
+        "--rcp",
+        metavar="FILE",
+        type=Path,
+        action="append",
+        default=[],
+        help="a resource control policy; repeat for each level, like --scp",
+    )
+    s.add_argument(
+        "--session-policy",
+        metavar="FILE",
+        type=Path,
+        help="the session policy passed when the role was assumed",
+    )
+    s.add_argument(
+        "--caller-account", metavar="ID", help="the principal's account (default: from --principal)"
+    )
+    s.add_argument(
+        "--resource-account",
+        metavar="ID",
+        help="the resource's account (default: from the ARN; needed for S3)",
     )
     s.add_argument("--action", help="the action, e.g. ec2:StartInstances")
     s.add_argument("--resource", default="*", help="the resource ARN (default: *)")
@@ -135,6 +179,26 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSON lines of {"action", "resource", "principal", "context"}; one JSON answer per line ("-" for stdin)',
     )
     s.add_argument("--json", action="store_true", help="print JSON")
+    v = iam.add_parser(
+        "validate",
+        help="Access-Analyzer-style findings for a policy",
+        description="Check a policy with IAM Access Analyzer's policy checks, offline, like "
+        "`aws accessanalyzer validate-policy`. Exit code 1 when there is an ERROR or a "
+        "SECURITY_WARNING, so it can guard policies kept in code.",
+    )
+    v.add_argument("policy", type=Path)
+    v.add_argument(
+        "--type",
+        default="identity",
+        choices=["identity", "boundary", "resource", "scp", "rcp"],
+        help="the kind of policy (default: identity; a boundary is checked as identity)",
+    )
+    v.add_argument(
+        "--resource-type",
+        metavar="TYPE",
+        help="for --type resource: e.g. AWS::S3::Bucket or AWS::IAM::AssumeRolePolicyDocument",
+    )
+    v.add_argument("--json", action="store_true", help="print JSON in validate-policy's shape")
     g = iam.add_parser(
         "grants",
         help="what a policy grants",
@@ -142,6 +206,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("policy", type=Path)
     g.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser(
+        "trail",
+        help="CloudTrail tools, offline",
+        description="Work with CloudTrail logs in their S3 layout, offline.",
+    )
+    trail = p.add_subparsers(dest="trail_command", metavar="TRAIL_COMMAND", required=True)
+    t = trail.add_parser(
+        "policy",
+        help="a least-privilege policy from what a principal did",
+        description="Draft an identity policy from a principal's calls in a CloudTrail trail, "
+        "like IAM Access Analyzer's policy generation: actions only, Resource '*'. Notes on "
+        "what to review (denied calls, unmapped events, roles passed) go to stderr.",
+    )
+    t.add_argument(
+        "trail_dir",
+        metavar="TRAIL_DIR",
+        type=Path,
+        help="a folder of CloudTrail logs (AWSLogs/...)",
+    )
+    t.add_argument("--principal", metavar="ARN", required=True, help="the role, session or user")
+    t.add_argument("--start", metavar="TIME", help="only calls at or after TIME (ISO 8601)")
+    t.add_argument("--end", metavar="TIME", help="only calls at or before TIME (ISO 8601)")
+    t.add_argument(
+        "--markers",
+        action="store_true",
+        help="only calls between marker runs (three identical read-only calls in a row)",
+    )
+    t.add_argument(
+        "--scoped",
+        action="store_true",
+        help="scope each statement to the resources the records name, instead of '*'",
+    )
+    t.add_argument("--json", action="store_true", help="print the draft with its notes as JSON")
     return parser
 
 
@@ -159,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": commands.cmd_doctor,
         "dev": commands.cmd_dev,
         "iam": commands.cmd_iam,
+        "trail": commands.cmd_trail,
     }[args.command]
     try:
         return handler(args)

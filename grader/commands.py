@@ -232,6 +232,20 @@ def cmd_iam(args: argparse.Namespace) -> int:
     try:
         if args.iam_command == "simulate":
             return iam_tool.simulate(args, console())
+        if args.iam_command == "validate":
+            return iam_tool.validate(args, console())
         return iam_tool.grants(args, console())
     except iam_tool.ToolInputError as exc:
+        raise InputProblem(str(exc)) from None
+
+
+# ---------------------------------------------------------------- trail
+
+
+def cmd_trail(args: argparse.Namespace) -> int:
+    from grader import trail_tool
+
+    try:
+        return trail_tool.policy(args, console(), error_console())
+    except trail_tool.ToolInputError as exc:
         raise InputProblem(str(exc)) from None

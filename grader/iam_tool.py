@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.aws.iam import (
+    InvalidPrincipalError,
     MalformedPolicyError,
+    OrgLevel,
     Policy,
+    PolicySet,
     Request,
+    authorize,
     evaluate,
     parse_policy,
 )
@@ -29,11 +33,11 @@ class ToolInputError(Exception):
     """A file or argument the user gave cannot be used."""
 
 
-def load_policy(path: Path) -> Policy:
+def load_policy(path: Path, kind: str = "identity") -> Policy:
     """A policy file parsed, or one clear line saying where it is wrong."""
     try:
         document = load_json(path, what="a JSON object (an IAM policy document)")
-        return parse_policy(document, name=Path(path).name)
+        return parse_policy(document, name=Path(path).name, kind=kind)
     except InputError as exc:
         raise ToolInputError(str(exc)) from None
     except MalformedPolicyError as exc:
@@ -83,19 +87,72 @@ def _answer(decision: Any, request: Request) -> dict[str, Any]:
         "resource": request.resource,
         "decision": decision.decision,
         "matchedStatements": [
-            {"policy": m.policy, "sid": m.statement.sid, "index": m.statement.index}
+            {
+                "policy": m.policy,
+                "policyType": getattr(m, "policy_type", "identity"),
+                "sid": m.statement.sid,
+                "index": m.statement.index,
+            }
             for m in decision.matched
         ],
         "explanation": decision.explain(),
     }
 
 
+class Evaluator:
+    """Identity policies alone (``evaluate``), or the whole logic (``authorize``) as soon as
+    another policy type or account is given."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.identity = [load_policy(p) for p in args.policy]
+        resource = [load_policy(p, "resource") for p in args.resource_policy]
+        boundary = load_policy(args.boundary) if args.boundary else None
+        session = load_policy(args.session_policy) if args.session_policy else None
+        scps = [OrgLevel(p.name, [load_policy(p)]) for p in args.scp]
+        rcps = [OrgLevel(p.name, [load_policy(p, "resource")]) for p in args.rcp]
+        self.full = bool(
+            resource
+            or boundary
+            or session
+            or scps
+            or rcps
+            or args.caller_account
+            or args.resource_account
+        )
+        if not self.identity and not resource:
+            raise ToolInputError(
+                "give at least one policy: --policy FILE or --resource-policy FILE"
+            )
+        if self.full:
+            try:
+                self.set = PolicySet(
+                    identity=self.identity,
+                    resource=resource,
+                    boundary=boundary,
+                    scps=scps,
+                    rcps=rcps,
+                    session=session,
+                    caller_account=args.caller_account,
+                    resource_account=args.resource_account,
+                )
+            except InvalidPrincipalError as exc:
+                raise ToolInputError(f"a Principal element is not valid: {exc}") from None
+
+    def __call__(self, request: Request) -> Any:
+        if not self.full:
+            return evaluate(self.identity, request)
+        try:
+            return authorize(request, self.set)
+        except ValueError as exc:  # a principal ARN that is not one
+            raise ToolInputError(f"--principal {request.principal!r}: {exc}") from None
+
+
 def simulate(args: argparse.Namespace, console: Any) -> int:
-    policies = [load_policy(p) for p in args.policy]
+    decide = Evaluator(args)
     if args.requests is not None:
         if args.action:
             raise ToolInputError("give either --action or --requests, not both")
-        return _simulate_lines(policies, args.requests)
+        return _simulate_lines(decide, args.requests)
     if not args.action:
         raise ToolInputError("--action is required (or --requests FILE)")
     request = Request(
@@ -104,7 +161,7 @@ def simulate(args: argparse.Namespace, console: Any) -> int:
         principal=args.principal,
         context=parse_context(args.context),
     )
-    decision = evaluate(policies, request)
+    decision = decide(request)
     if args.json:
         print(json.dumps(_answer(decision, request)))
         return 0
@@ -116,7 +173,7 @@ def simulate(args: argparse.Namespace, console: Any) -> int:
     return 0
 
 
-def _simulate_lines(policies: list[Policy], source: Path) -> int:
+def _simulate_lines(decide: Evaluator, source: Path) -> int:
     if str(source) == "-":
         lines: Iterable[str] = sys.stdin
     else:
@@ -134,11 +191,12 @@ def _simulate_lines(policies: list[Policy], source: Path) -> int:
             if not isinstance(data, dict):
                 raise ValueError("each line must be a JSON object")
             request = _request(data)
-        except (ValueError, json.JSONDecodeError) as exc:
+            answer = _answer(decide(request), request)
+        except (ValueError, ToolInputError) as exc:
             bad += 1
             out.write(json.dumps({"line": number, "error": str(exc)}) + "\n")
             continue
-        out.write(json.dumps(_answer(evaluate(policies, request), request)) + "\n")
+        out.write(json.dumps(answer) + "\n")
     out.flush()
     return 2 if bad else 0
 
@@ -170,3 +228,43 @@ def grants(args: argparse.Namespace, console: Any) -> int:
             highlight=False,
         )
     return 0
+
+
+def validate(args: argparse.Namespace, console: Any) -> int:
+    from grader.aws.iam.validate import findings_to_dict, resolve_policy_type, validate_policy
+    from grader.jsonfile import read_text
+
+    try:
+        text = read_text(args.policy)
+    except InputError as exc:
+        raise ToolInputError(str(exc)) from None
+    try:
+        findings = validate_policy(
+            text, resolve_policy_type(args.type), resource_type=args.resource_type
+        )
+    except ValueError as exc:  # an unknown --resource-type
+        raise ToolInputError(str(exc)) from None
+    serious = any(f.finding_type in ("ERROR", "SECURITY_WARNING") for f in findings)
+    if args.json:
+        print(json.dumps(findings_to_dict(findings), indent=2))
+        return 1 if serious else 0
+    if not findings:
+        console.print(f"{args.policy}: no findings", highlight=False)
+        return 0
+    styles = {"ERROR": "red", "SECURITY_WARNING": "red", "WARNING": "yellow", "SUGGESTION": "cyan"}
+    for finding in findings:
+        style = styles.get(finding.finding_type, "bold")
+        where = finding.locations[0].describe() if finding.locations else "policy"
+        console.print(
+            f"[{style}]{finding.finding_type}[/] {finding.issue_code} at {where}", highlight=False
+        )
+        console.print(f"  {finding.finding_details}", markup=False, highlight=False)
+        if finding.fix:
+            console.print(f"  to fix: {finding.fix}", markup=False, highlight=False)
+        console.print(f"  {finding.learn_more_link}", markup=False, highlight=False, style="dim")
+    counts = {}
+    for finding in findings:
+        counts[finding.finding_type] = counts.get(finding.finding_type, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    console.print(f"{args.policy}: {summary}", highlight=False)
+    return 1 if serious else 0

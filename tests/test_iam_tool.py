@@ -79,7 +79,9 @@ def test_simulate_explicit_deny_with_two_policies(tmp_path):
     )
     answer = json.loads(done.stdout)
     assert answer["decision"] == "explicitDeny"
-    assert answer["matchedStatements"] == [{"policy": "deny.json", "sid": "NoStopping", "index": 0}]
+    assert answer["matchedStatements"] == [
+        {"policy": "deny.json", "policyType": "identity", "sid": "NoStopping", "index": 0}
+    ]
 
 
 def test_a_key_given_twice_is_multivalued(tmp_path):
@@ -230,3 +232,175 @@ def test_grants_names_actions_not_in_the_catalog(tmp_path):
     done = run_grader("iam", "grants", str(typo))
     assert done.returncode == 0
     assert "ec2:DescribeInstance" in done.stdout and "StartInstances" in done.stdout
+
+
+def write_policy(tmp_path, name: str, *statements: dict) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+    return str(path)
+
+
+ADMIN = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+ROLE = "arn:aws:iam::123456789012:role/app"
+
+
+def simulate_json(*args: str) -> dict:
+    done = run_grader("iam", "simulate", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_an_scp_deny_overrides_an_admin_identity_policy(tmp_path):
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    full = write_policy(tmp_path, "FullAWSAccess.json", ADMIN)
+    guard = write_policy(
+        tmp_path,
+        "guardrails.json",
+        {
+            "Sid": "NoLeaving",
+            "Effect": "Deny",
+            "Action": "organizations:LeaveOrganization",
+            "Resource": "*",
+        },
+    )
+    answer = simulate_json(
+        "--policy",
+        admin,
+        "--scp",
+        full,
+        "--scp",
+        guard,
+        "--principal",
+        ROLE,
+        "--action",
+        "organizations:LeaveOrganization",
+    )
+    assert answer["decision"] == "explicitDeny"
+    assert answer["matchedStatements"][0]["policyType"] == "scp"
+    assert "guardrails.json" in answer["explanation"]
+
+
+def test_an_scp_level_without_an_allow_denies_implicitly(tmp_path):
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    only_s3 = write_policy(
+        tmp_path, "only-s3.json", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    )
+    answer = simulate_json(
+        "--policy", admin, "--scp", only_s3, "--principal", ROLE, "--action", "ec2:RunInstances"
+    )
+    assert answer["decision"] == "implicitDeny"
+
+
+def test_a_boundary_caps_the_identity_policy(tmp_path):
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    boundary = write_policy(
+        tmp_path, "boundary.json", {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    )
+    base = ["--policy", admin, "--boundary", boundary, "--principal", ROLE]
+    assert (
+        simulate_json(*base, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k")[
+            "decision"
+        ]
+        == "allowed"
+    )
+    assert simulate_json(*base, "--action", "iam:CreateRole")["decision"] == "implicitDeny"
+
+
+def test_cross_account_bucket_access_needs_both_sides(tmp_path):
+    bucket = write_policy(
+        tmp_path,
+        "bucket.json",
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::shared/*",
+        },
+    )
+    reader = write_policy(
+        tmp_path, "reader.json", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    )
+    other = "arn:aws:iam::210987654321:role/reader"
+    base = [
+        "--resource-policy",
+        bucket,
+        "--principal",
+        other,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::shared/report.csv",
+        "--resource-account",
+        "123456789012",
+    ]
+    assert simulate_json(*base, "--policy", reader)["decision"] == "allowed"
+    assert simulate_json(*base)["decision"] == "implicitDeny"  # no identity side in its own account
+
+
+def test_a_session_policy_caps_the_session(tmp_path):
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    session = write_policy(
+        tmp_path, "session.json", {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}
+    )
+    base = [
+        "--policy",
+        admin,
+        "--session-policy",
+        session,
+        "--principal",
+        "arn:aws:sts::123456789012:assumed-role/BreakGlass/alice",
+    ]
+    assert simulate_json(*base, "--action", "ec2:DescribeInstances")["decision"] == "allowed"
+    assert simulate_json(*base, "--action", "ec2:TerminateInstances")["decision"] == "implicitDeny"
+
+
+def test_no_policy_at_all_is_a_usage_error():
+    done = run_grader("iam", "simulate", "--action", "s3:GetObject")
+    assert done.returncode == 2 and "at least one policy" in done.stderr
+
+
+def test_validate_flags_passrole_on_star_with_its_code_and_line():
+    done = run_grader("iam", "validate", str(ROOT / "labs" / "lab3" / "operator-policy.json"))
+    assert done.returncode == 1
+    assert "SECURITY_WARNING PASS_ROLE_WITH_STAR_IN_RESOURCE" in done.stdout
+    assert "line 11" in done.stdout
+
+
+def test_validate_clean_policy_exits_zero():
+    done = run_grader("iam", "validate", OPERATOR)
+    assert done.returncode == 0 and "no findings" in done.stdout
+
+
+def test_validate_json_has_validate_policys_shape(tmp_path):
+    policy = write_policy(
+        tmp_path,
+        "bucket.json",
+        {
+            "Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+        },
+    )
+    done = run_grader("iam", "validate", policy, "--type", "resource", "--json")
+    findings = json.loads(done.stdout)["findings"]
+    codes = {f["issueCode"] for f in findings}
+    assert "ALLOW_WITH_NOT_PRINCIPAL" in codes
+    first = findings[0]
+    assert set(first) == {
+        "findingType",
+        "issueCode",
+        "findingDetails",
+        "learnMoreLink",
+        "locations",
+    }
+    assert done.returncode == 1
+
+
+def test_validate_broken_json_is_an_error_finding_with_position(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Version": "2012-10-17",\n "Statement": [}')
+    done = run_grader("iam", "validate", str(bad), "--json")
+    findings = json.loads(done.stdout)["findings"]
+    assert findings[0]["findingType"] == "ERROR"
+    assert findings[0]["locations"][0]["span"]["start"]["line"] == 2

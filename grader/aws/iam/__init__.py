@@ -5,13 +5,26 @@ Pure library: it knows nothing of labs, checks or the CLI. The action catalog
 so import them only where they are used.
 """
 
+from grader.aws.iam.authorize import AuthorizationDecision, OrgLevel, PolicySet, authorize
 from grader.aws.iam.evaluate import Decision, Match, compile_policy, evaluate
 from grader.aws.iam.model import Policy, Statement
 from grader.aws.iam.policy import MalformedPolicyError, parse_policy
+from grader.aws.iam.principals import (
+    InvalidPrincipalError,
+    Principal,
+    parse_principal,
+)
 from grader.aws.iam.request import Request
 
 __all__ = [
+    "AuthorizationDecision",
     "Decision",
+    "InvalidPrincipalError",
+    "OrgLevel",
+    "PolicySet",
+    "Principal",
+    "authorize",
+    "parse_principal",
     "MalformedPolicyError",
     "Match",
     "Policy",

@@ -45,17 +45,38 @@ def _action_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda action: action in exact or fullmatch(action) is not None
 
 
+# Policy types, as a Match names them (authorize.py evaluates all of them).
+IDENTITY = "identity"
+TYPE_NAMES = {
+    IDENTITY: "identity policy",
+    "resource": "resource-based policy",
+    "boundary": "permissions boundary",
+    "scp": "SCP",
+    "rcp": "RCP",
+    "session": "session policy",
+}
+
+
 @dataclass(frozen=True)
 class Match:
-    """A statement that took part in a decision."""
+    """A statement that took part in a decision, with the type of its policy and, for
+    SCPs and RCPs, the organization level it is attached to (root, an OU, the account)."""
 
     policy: str
     statement: Statement
+    policy_type: str = IDENTITY
+    level: str | None = None
 
     @property
     def label(self) -> str:
-        """e.g. ``statement Sid 'DenyTerminate' of operator-policy.json``."""
-        return f"statement {self.statement.label.removeprefix('statement ')} of {self.policy}"
+        """e.g. ``statement Sid 'DenyTerminate' of operator-policy.json``; other types
+        name themselves: ``statement Sid 'DenyLeaveOrg' of SCP scp.json (OU Workloads)``."""
+        where = self.policy
+        if self.policy_type != IDENTITY:
+            where = f"{TYPE_NAMES.get(self.policy_type, self.policy_type)} {self.policy}"
+        if self.level:
+            where += f" ({self.level})"
+        return f"statement {self.statement.label.removeprefix('statement ')} of {where}"
 
 
 class CompiledStatement:

@@ -1,0 +1,205 @@
+"""Event -> IAM action mapping: the default rule and each kind of exception."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from grader.aws.iam.catalog import Catalog, load_catalog
+from grader.aws.trail import scenario
+from grader.aws.trail.actions import (
+    EVENT_ACTIONS,
+    NO_PERMISSION,
+    S3_VERSIONED_ACTIONS,
+    SERVICE_EVENT_KIND,
+    UNMAPPABLE,
+    VERSIONED,
+    action_for,
+    check_actions,
+    map_event,
+    passed_roles,
+)
+from grader.aws.trail.generator import _context, _Ids
+from grader.aws.trail.sources import EVENT_SOURCE_PREFIX
+
+
+def event(source: str, name: str, **extra) -> dict:
+    return {
+        "eventTime": "2024-03-01T10:00:00Z",
+        "eventSource": source,
+        "eventName": name,
+        "eventType": "AwsApiCall",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/bob"},
+        **extra,
+    }
+
+
+def test_default_is_prefix_and_event_name() -> None:
+    assert action_for(event("ec2.amazonaws.com", "StartInstances")) == "ec2:StartInstances"
+    assert map_event(event("ec2.amazonaws.com", "StartInstances")).kind == "default"
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "action"),
+    [
+        ("monitoring.amazonaws.com", "DescribeAlarms", "cloudwatch:DescribeAlarms"),
+        ("email.amazonaws.com", "SendEmail", "ses:SendEmail"),
+        ("tagging.amazonaws.com", "GetResources", "tag:GetResources"),
+        ("cloudcontrolapi.amazonaws.com", "GetResource", "cloudformation:GetResource"),
+        ("logs.amazonaws.com", "PutRetentionPolicy", "logs:PutRetentionPolicy"),
+        ("states.amazonaws.com", "StartExecution", "states:StartExecution"),
+    ],
+)
+def test_endpoints_named_unlike_their_prefix(source: str, name: str, action: str) -> None:
+    assert action_for(event(source, name)) == action
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("GetFunction20150331v2", "lambda:GetFunction"),
+        ("UpdateFunctionCode20150331v2", "lambda:UpdateFunctionCode"),
+        ("PublishVersion20150331", "lambda:PublishVersion"),
+        ("PutFunctionConcurrency20171031", "lambda:PutFunctionConcurrency"),
+        ("TagResource20170331v2", "lambda:TagResource"),
+        ("GetFunctionUrlConfig", "lambda:GetFunctionUrlConfig"),
+        ("Invoke", "lambda:InvokeFunction"),
+    ],
+)
+def test_lambda_event_names_with_api_versions(name: str, action: str) -> None:
+    assert action_for(event("lambda.amazonaws.com", name)) == action
+
+
+def test_cloudfront_version_suffix() -> None:
+    mapping = map_event(event("cloudfront.amazonaws.com", "UpdateDistribution2020_05_31"))
+    assert mapping.actions == ("cloudfront:UpdateDistribution",)
+    assert mapping.kind == VERSIONED
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("HeadObject", "s3:GetObject"),
+        ("HeadBucket", "s3:ListBucket"),
+        ("ListObjects", "s3:ListBucket"),
+        ("ListObjectsV2", "s3:ListBucket"),
+        ("ListBuckets", "s3:ListAllMyBuckets"),
+        ("ListObjectVersions", "s3:ListBucketVersions"),
+        ("ListParts", "s3:ListMultipartUploadParts"),
+        ("DeleteObjects", "s3:DeleteObject"),
+        ("CreateMultipartUpload", "s3:PutObject"),
+        ("UploadPart", "s3:PutObject"),
+        ("CompleteMultipartUpload", "s3:PutObject"),
+        ("PutBucketLifecycle", "s3:PutLifecycleConfiguration"),
+        ("GetBucketEncryption", "s3:GetEncryptionConfiguration"),
+        ("GetBucketPolicyStatus", "s3:GetBucketPolicyStatus"),
+        ("GetObjectAttributes", "s3:GetObjectAttributes"),
+        ("CopyObject", ["s3:GetObject", "s3:PutObject"]),
+    ],
+)
+def test_s3_operations_whose_permission_has_another_name(name: str, expected) -> None:
+    assert action_for(event("s3.amazonaws.com", name)) == expected
+
+
+def test_s3_version_id_needs_the_version_permission() -> None:
+    params = {"bucketName": "b", "key": "k", "versionId": "v1"}
+    assert action_for(event("s3.amazonaws.com", "GetObject", requestParameters=params)) == (
+        "s3:GetObjectVersion"
+    )
+    assert action_for(event("s3.amazonaws.com", "HeadObject", requestParameters=params)) == (
+        "s3:GetObjectVersion"
+    )
+    assert action_for(event("s3.amazonaws.com", "DeleteObject", requestParameters=params)) == (
+        "s3:DeleteObjectVersion"
+    )
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        event("sts.amazonaws.com", "GetCallerIdentity"),
+        event("signin.amazonaws.com", "ConsoleLogin", eventType="AwsConsoleSignIn"),
+        event("signin.amazonaws.com", "SwitchRole"),
+    ],
+)
+def test_events_that_need_no_permission(record: dict) -> None:
+    assert action_for(record) is None
+    assert map_event(record).kind == NO_PERMISSION
+
+
+def test_assume_role_keeps_its_action() -> None:
+    assert action_for(event("sts.amazonaws.com", "AssumeRole")) == "sts:AssumeRole"
+
+
+def test_calls_made_by_aws_services_are_not_the_principals() -> None:
+    invoked = event("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2")
+    invoked["userIdentity"] = {
+        "type": "AssumedRole",
+        "arn": "arn:aws:sts::111122223333:assumed-role/cfn-exec/AWSCloudFormation",
+        "invokedBy": "cloudformation.amazonaws.com",
+    }
+    assert action_for(invoked) is None
+    mapping = map_event(invoked)
+    assert mapping.service_made == "cloudformation.amazonaws.com"
+    assert mapping.actions == ("lambda:UpdateFunctionConfiguration",)  # kept for review
+    rotate = event("kms.amazonaws.com", "RotateKey", eventType="AwsServiceEvent")
+    rotate["userIdentity"] = {"accountId": "111122223333", "invokedBy": "kms.amazonaws.com"}
+    assert action_for(rotate) is None
+    assert map_event(rotate).kind == SERVICE_EVENT_KIND
+
+
+def test_api_gateway_is_left_to_a_person() -> None:
+    mapping = map_event(event("apigateway.amazonaws.com", "CreateRestApi"))
+    assert mapping.kind == UNMAPPABLE
+    assert "apigateway:POST" in mapping.note
+    assert action_for(event("apigateway.amazonaws.com", "CreateRestApi")) is None
+
+
+def test_passed_roles_are_listed_not_mapped() -> None:
+    record = event(
+        "lambda.amazonaws.com",
+        "UpdateFunctionConfiguration20150331v2",
+        requestParameters={"functionName": "f", "role": "arn:aws:iam::111122223333:role/exec"},
+    )
+    assert passed_roles(record) == ("arn:aws:iam::111122223333:role/exec",)
+    assert action_for(record) == "lambda:UpdateFunctionConfiguration"
+    assert passed_roles(event("ec2.amazonaws.com", "DescribeInstances")) == ()
+
+
+def test_check_actions_reports_what_the_catalog_lacks() -> None:
+    tiny = Catalog([("s3", "Amazon S3", "", {"GetObject": "Read"})])
+    assert check_actions(["S3:getobject", "s3:HeadObject"], tiny) == (
+        ["s3:GetObject"],
+        ["s3:HeadObject"],
+    )
+
+
+def test_every_table_action_is_in_the_catalog() -> None:
+    catalog = load_catalog()
+    table = {a for actions in EVENT_ACTIONS.values() for a in actions}
+    table |= set(S3_VERSIONED_ACTIONS) | set(S3_VERSIONED_ACTIONS.values())
+    assert check_actions(table, catalog)[1] == []
+    for prefix in set(EVENT_SOURCE_PREFIX.values()):
+        assert catalog.known_service(prefix), prefix
+
+
+def _scenario_calls() -> list[scenario.Call]:
+    rng = random.Random(1)
+    ctx = _context(rng, _Ids(rng), "111122223333", "us-east-1")
+    calls = list(scenario.MARKER_CALLS) + list(scenario.OUTSIDE_CALLS)
+    calls += scenario.change_set(ctx, rng) + scenario.update_functions(ctx, rng)
+    for _ in range(4):  # both upload shapes
+        calls += scenario.upload_artifact(ctx, rng)
+    for _phase, build in scenario.OPTIONAL_STEPS.values():
+        calls += build(ctx, rng)
+    return calls
+
+
+def test_every_generator_action_is_in_the_catalog_and_mapped_alike() -> None:
+    catalog = load_catalog()
+    calls = _scenario_calls()
+    assert check_actions({a for c in calls for a in c.actions}, catalog)[1] == []
+    for call in calls:  # the hand-written truth agrees with the engine, call by call
+        record = event(call.source, call.name, requestParameters=call.params)
+        assert map_event(record).actions == call.actions, call.key
