@@ -1,13 +1,15 @@
-"""How fast does `grader check lab3` feel? Median wall time over N runs, beside the floor.
+"""How fast does `grader check LAB` feel? Median wall time over N runs, beside the floor.
 
 The floor is what any moto-based grader pays before it does anything:
 `python -c "import boto3, moto"`. Also shown: a bare interpreter and `import pytest`, so the
-gap between the floor and the grader can be read off. Run: python bench/bench_check.py [N]
+gap between the floor and the grader can be read off. Every lab is timed on its starter and
+on its solution. Run: python bench/bench_check.py [N] [LAB ...]
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,22 +44,17 @@ def main() -> None:
         ("python -c 'import pytest'", [py, "-c", "import pytest"]),
         ("floor: python -c 'import boto3, moto'", [py, "-c", "import boto3, moto"]),
         ("grader list", [py, "-m", "grader.cli", "list"]),
-        ("grader check lab3 (starter)", [py, "-m", "grader.cli", "check", "lab3", "--seed", "1"]),
-        (
-            "grader check lab3 (solution)",
-            [
-                py,
-                "-m",
-                "grader.cli",
-                "check",
-                "lab3",
-                "--seed",
-                "1",
-                "--path",
-                str(ROOT / "solutions" / "lab3"),
-            ],
-        ),
     ]
+    labs = sys.argv[2:] or sorted(p.parent.name for p in (ROOT / "labs").glob("*/lab.toml"))
+    for lab in labs:
+        # the solution laid over a copy of the lab, as `grader dev check` grades it
+        solved = ROOT / ".grader" / "bench" / lab
+        shutil.rmtree(solved, ignore_errors=True)
+        shutil.copytree(ROOT / "labs" / lab, solved)
+        shutil.copytree(ROOT / "solutions" / lab, solved, dirs_exist_ok=True)
+        check = [py, "-m", "grader.cli", "check", lab, "--seed", "1"]
+        rows.append((f"grader check {lab} (starter)", check))
+        rows.append((f"grader check {lab} (solution)", [*check, "--path", str(solved)]))
     print(f"median of {runs} runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"{'command':<42} {'median s':>9} {'min s':>7} {'x floor':>8}")
     floor = None
