@@ -134,19 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--scp",
-        metavar="FILE",
-        type=Path,
+        metavar="FILE[,FILE...]",
         action="append",
         default=[],
-        help="an SCP; repeat for each level from the root to the account (each level must allow)",
+        help="the SCPs attached at one level of the organization, comma-separated; repeat "
+        "--scp for each level from the root to the account (every level must allow)",
     )
     s.add_argument(
         "--rcp",
-        metavar="FILE",
-        type=Path,
+        metavar="FILE[,FILE...]",
         action="append",
         default=[],
-        help="a resource control policy; repeat for each level, like --scp",
+        help="the RCPs attached at one level, comma-separated; repeat for each level, like --scp",
     )
     s.add_argument(
         "--session-policy",

@@ -99,6 +99,14 @@ def _answer(decision: Any, request: Request) -> dict[str, Any]:
     }
 
 
+def _level(value: str, kind: str) -> OrgLevel:
+    """One level of the organization: ``--scp a.json,b.json`` attaches both there."""
+    paths = [Path(part) for part in value.split(",") if part]
+    if not paths:
+        raise ToolInputError("--scp/--rcp needs at least one file")
+    return OrgLevel(" + ".join(p.name for p in paths), [load_policy(p, kind) for p in paths])
+
+
 class Evaluator:
     """Identity policies alone (``evaluate``), or the whole logic (``authorize``) as soon as
     another policy type or account is given."""
@@ -108,8 +116,8 @@ class Evaluator:
         resource = [load_policy(p, "resource") for p in args.resource_policy]
         boundary = load_policy(args.boundary) if args.boundary else None
         session = load_policy(args.session_policy) if args.session_policy else None
-        scps = [OrgLevel(p.name, [load_policy(p)]) for p in args.scp]
-        rcps = [OrgLevel(p.name, [load_policy(p, "resource")]) for p in args.rcp]
+        scps = [_level(value, "identity") for value in args.scp]
+        rcps = [_level(value, "resource") for value in args.rcp]
         self.full = bool(
             resource
             or boundary

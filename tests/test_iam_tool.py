@@ -404,3 +404,21 @@ def test_validate_broken_json_is_an_error_finding_with_position(tmp_path):
     findings = json.loads(done.stdout)["findings"]
     assert findings[0]["findingType"] == "ERROR"
     assert findings[0]["locations"][0]["span"]["start"]["line"] == 2
+
+
+def test_several_scps_at_one_level_are_given_with_a_comma(tmp_path):
+    """FullAWSAccess beside a Deny-only SCP at the OU: the Deny decides, the rest is allowed."""
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    full = write_policy(tmp_path, "FullAWSAccess.json", ADMIN)
+    deny = write_policy(
+        tmp_path,
+        "deny-only.json",
+        {"Effect": "Deny", "Action": "cloudtrail:StopLogging", "Resource": "*"},
+    )
+    base = ["--policy", admin, "--scp", full, "--scp", f"{full},{deny}", "--principal", ROLE]
+    assert simulate_json(*base, "--action", "cloudtrail:StopLogging")["decision"] == "explicitDeny"
+    assert simulate_json(*base, "--action", "cloudtrail:LookupEvents")["decision"] == "allowed"
+    alone = simulate_json(
+        "--policy", admin, "--scp", deny, "--principal", ROLE, "--action", "s3:ListAllMyBuckets"
+    )
+    assert alone["decision"] == "implicitDeny"  # a level with only a Deny allows nothing

@@ -1,0 +1,763 @@
+"""lab4 — a policy from activity: generate it from CloudTrail, refine it, prune it.
+
+Task 1 runs the learner's ``generate()`` in a child process (``grader.learner``) on trails
+generated at check time from the run's seed (another role, account, Region and day each
+time), and compares what the returned policy grants with the generator's ground truth.
+Task 2 asks the IAM engine about the calls the shipped trail's window made and about
+seeded look-alikes (another bucket, function, key, Region, account). Task 3 compares what
+the pruned policy grants with the original and the last-accessed report. No verdict reads
+the text of a learner's file.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.aws.iam import MalformedPolicyError, Policy, Request, evaluate, parse_policy
+from grader.aws.trail import GeneratedTrail, generate_trail, map_event, passed_roles
+from grader.aws.trail.records import event_time, parse_time, principal_matches
+from grader.checks._support import fail, listing, load_learner_json
+from grader.jsonfile import InputError, load_json
+from grader.learner import LearnerCodeError, call_learner
+
+DOCS = "least-privilege/lab4.md"
+GENERATOR = "generate_policy.py"
+DEPLOY = "deploy-role-policy.json"
+LEGACY = "legacy-role-policy.json"
+ORIGINAL = "data/legacy-role-policy.original.json"
+LAST_ACCESSED = "data/last-accessed.json"
+COURSE_LAB = Path(__file__).resolve().parents[2] / "labs" / "lab4"
+
+# The shipped trail (labs/lab4/data/trail) is generate_trail(SHIPPED_SEED) with the
+# defaults below; tests/test_lab4.py proves it, and says how to regenerate it.
+SHIPPED_SEED = 59
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:role/deploy-role"
+
+# The learner's generate() gets this long per trail; the calls run side by side.
+LEARNER_TIMEOUT = 10.0
+HIDDEN_TRAILS = 3
+# What the hidden trails vary: the role (with and without a path), the Region, the account.
+HIDDEN_ROLES = ("deploy-role", "release-bot", "ci/deployer", "pipelines/prod/deploy", "app-deploy")
+HIDDEN_REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
+LOOKALIKE_REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-3", "us-west-2")
+LOOKALIKE_APPS = ("orders", "billing", "catalog", "checkout", "profile", "payments")
+# The unused-service rule of task 3: IAM's own advice for access advisor data is to look at
+# a recent period; this lab uses 90 days before the report (JobCompletionDate).
+UNUSED_AFTER = timedelta(days=90)
+# IAM's quota for a customer managed policy, white space not counted (IAM User Guide,
+# "IAM and AWS STS quotas": "Managed policy size 6,144 characters").
+MANAGED_POLICY_LIMIT = 6144
+# Severities a clean policy must not have (Access Analyzer's findingType values).
+BLOCKING = ("ERROR", "SECURITY_WARNING")
+# IAM's own Region for a global service: aws:RequestedRegion is us-east-1 for IAM calls.
+GLOBAL_SERVICES = {"iam": "us-east-1"}
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def _requested_region(action: str, region: str) -> str:
+    return GLOBAL_SERVICES.get(action.split(":", 1)[0], region)
+
+
+def _request(action: str, resource: str, region: str, **extra: Any) -> Request:
+    """A request as the deployment would send it, with the context keys AWS adds."""
+    context: dict[str, Any] = {
+        "aws:RequestedRegion": _requested_region(action, region),
+        "aws:PrincipalAccount": ACCOUNT,
+    }
+    context.update(extra)
+    return Request(action=action, resource=resource, context=context)
+
+
+def _concrete(arn: str) -> str:
+    """An ARN a request could name: a truth pattern's ``*`` filled in (a stack's ID)."""
+    return arn.replace("*", "6d3f9a20-1b7c-11ef-9c1e-0a1b2c3d4e5f")
+
+
+def _parse(document: Any, name: str, docs: str) -> Policy:
+    try:
+        return parse_policy(document, name=name)
+    except MalformedPolicyError as exc:
+        where = f" (at {exc.path})" if getattr(exc, "path", None) else ""
+        fail(
+            expected=f"{name} to be a valid IAM identity policy",
+            found=f"IAM would answer MalformedPolicyDocument: {exc}{where}",
+            fix="correct the policy's grammar: Version, Statement, Effect, Action, Resource, Condition",
+            docs=docs,
+        )
+
+
+def _findings(document: Any, blocking: tuple[str, ...]) -> list[str]:
+    from grader.aws.iam.validate import validate_policy
+
+    return [
+        f"{f.finding_type} {f.issue_code}"
+        + (f" in {f.statement}" if f.statement else "")
+        + f": {f.finding_details}"
+        for f in validate_policy(document, "IDENTITY_POLICY")
+        if f.finding_type in blocking
+    ]
+
+
+# ---------------------------------------------------------------- task 1: hidden trails
+
+
+@dataclass(frozen=True)
+class Run:
+    """One hidden trail and what the learner's generate() made of it."""
+
+    trail: GeneratedTrail
+    region: str
+    policy: Any = None
+    error: str | None = None
+    output: str = ""
+
+    def describe(self) -> str:
+        return f"the hidden trail of {self.trail.principal_arn} in {self.region}"
+
+
+def hidden_trails(seed: int) -> list[tuple[GeneratedTrail, str]]:
+    """The run's hidden trails: another role, account, Region and day each time."""
+    rng = random.Random(f"lab4/{seed}")
+    trails = []
+    for k in range(HIDDEN_TRAILS):
+        region = rng.choice(HIDDEN_REGIONS)
+        account = str(rng.randrange(10**11, 10**12))
+        start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
+            days=rng.randrange(0, 330), minutes=rng.randrange(0, 24 * 60)
+        )
+        trail = generate_trail(
+            seed * HIDDEN_TRAILS + k,
+            account=account,
+            region=region,
+            principal_role=rng.choice(HIDDEN_ROLES),
+            start=start,
+        )
+        trails.append((trail, region))
+    return trails
+
+
+def _call(module: Path, trail: GeneratedTrail, region: str) -> Run:
+    try:
+        result = call_learner(
+            module, "generate", trail.records, trail.principal_arn, timeout=LEARNER_TIMEOUT
+        )
+    except LearnerCodeError as exc:
+        return Run(trail, region, error=str(exc), output=exc.output)
+    return Run(trail, region, policy=result.value, output=result.output)
+
+
+@pytest.fixture(scope="module")
+def runs(lab_dir: Path, seed: int) -> list[Run]:
+    """generate() on every hidden trail, each in its own child process, side by side."""
+    module = lab_dir / GENERATOR
+    trails = hidden_trails(seed)
+    with ThreadPoolExecutor(max_workers=len(trails)) as pool:
+        return list(pool.map(lambda t: _call(module, *t), trails))
+
+
+def _learner_policy(run: Run) -> Policy:
+    """The run's policy, parsed; a failure when generate() crashed or returned no policy."""
+    if run.error is not None:
+        fail(
+            expected=f"generate() to return a policy for {run.describe()}",
+            found=run.error
+            + (f"\nit printed: {run.output.strip()[-400:]}" if run.output.strip() else ""),
+            fix="make generate() work from the records it is given, whatever the role, Region "
+            "or day (run it on the shipped trail to see the error)",
+            docs=DOCS + "#task-1",
+        )
+    if not isinstance(run.policy, dict):
+        fail(
+            expected="generate() to return a policy document (a dict with Version and Statement)",
+            found=f"it returned {type(run.policy).__name__}: {json.dumps(run.policy)[:200]}",
+            fix='return {"Version": "2012-10-17", "Statement": [...]}',
+            docs=DOCS + "#task-1",
+        )
+    return _parse(
+        run.policy, f"the policy generate() returned for {run.describe()}", DOCS + "#task-1"
+    )
+
+
+def _origin_of_extra(trail: GeneratedTrail) -> dict[str, str]:
+    """For each action some record of the trail needed: where a wrong policy took it from."""
+    origin: dict[str, str] = {}
+    marker = None
+    for record in trail.records:
+        mapping = map_event(record)
+        if (record["eventSource"], record["eventName"]) == trail.marker and principal_matches(
+            record, trail.principal_arn
+        ):
+            marker = mapping
+        if mapping.service_made:
+            why = f"a call {mapping.service_made} made, not the role"
+        elif not principal_matches(record, trail.principal_arn):
+            who = (record.get("userIdentity") or {}).get("arn", "another principal")
+            why = f"a call by {who}"
+        elif not trail.window_start <= event_time(record) <= trail.window_end:
+            why = "the role's call outside the marker window"
+        else:
+            continue
+        for action in mapping.actions or ():
+            origin.setdefault(action.casefold(), why)
+    if marker is not None:
+        for action in marker.actions:
+            origin[action.casefold()] = "the marker call itself"
+    return origin
+
+
+@pytest.mark.check(task=1, points=2, gate=True)
+def test_generator_runs(runs: list[Run]) -> None:
+    """generate_policy.py runs: generate(records, principal_arn) returns a policy document
+    within the time limit, without crashing or calling sys.exit."""
+    first = runs[0]
+    if first.error is not None or not isinstance(first.policy, dict):
+        _learner_policy(first)
+
+
+@pytest.mark.check(task=1, points=2)
+def test_generated_policy_is_valid(runs: list[Run]) -> None:
+    """On hidden trails, the generated policy is valid IAM with no ERROR or SECURITY_WARNING
+    finding (so no misspelled or made-up action names)."""
+    for run in runs:
+        _learner_policy(run)
+        problems = _findings(run.policy, BLOCKING)
+        if problems:
+            fail(
+                expected=f"no ERROR or SECURITY_WARNING finding in the policy for {run.describe()}",
+                found=listing(problems, limit=4),
+                fix="map each event to the IAM action it needs: Lambda event names carry an API "
+                "version, some endpoints are not the IAM prefix, some S3 operations have other names",
+                docs=DOCS + "#task-1",
+            )
+
+
+@pytest.mark.check(task=1, points=3)
+def test_generated_policy_allows_what_was_used(runs: list[Run]) -> None:
+    """On hidden trails, the generated policy allows every action the role used between its
+    markers (denied calls included, as Access Analyzer does)."""
+    from grader.aws.iam.catalog import grants
+
+    for run in runs:
+        policy = _learner_policy(run)
+        granted = grants(policy)
+        missing = sorted(a for a in run.trail.actions if a not in granted)
+        for action in sorted(run.trail.actions):
+            if action in missing:
+                continue
+            for arn in sorted(run.trail.resources.get(action, ())):
+                decision = evaluate([policy], _request(action, _concrete(arn), run.region))
+                if not decision.allowed:
+                    missing.append(f"{action} on {_concrete(arn)} ({decision.decision})")
+        if missing:
+            fail(
+                expected=f"every action the role used in the window of {run.describe()} to be allowed",
+                found=f"not allowed: {listing(missing)}",
+                fix="keep all of the role's own calls between the markers (every session of the "
+                "role counts), and map each one, including calls that were denied",
+                docs=DOCS + "#task-1",
+            )
+
+
+@pytest.mark.check(task=1, points=3)
+def test_generated_policy_grants_nothing_else(runs: list[Run]) -> None:
+    """On hidden trails, the generated policy grants nothing else: not the markers, not the
+    role's calls outside the window, not other principals' or AWS services' calls."""
+    from grader.aws.iam.catalog import grants
+
+    for run in runs:
+        policy = _learner_policy(run)
+        used = {a.casefold() for a in run.trail.actions}
+        extra = [a for a in grants(policy).actions if a.casefold() not in used]
+        if extra:
+            origin = _origin_of_extra(run.trail)
+            shown = [
+                f"{a} ({origin.get(a.casefold(), 'used by no call in the window')})" for a in extra
+            ]
+            fail(
+                expected=f"only the {len(used)} actions the role used in the window of {run.describe()}",
+                found=f"{len(extra)} more granted: {listing(shown, limit=6)}",
+                fix="keep only the role's own calls (not calls with userIdentity.invokedBy, not "
+                "other roles whose names start alike), only between the two markers, markers "
+                "excluded; and name each action, no wildcards",
+                docs=DOCS + "#task-1",
+            )
+
+
+# ---------------------------------------------------------------- gates: the JSON files
+
+
+@pytest.fixture(scope="module")
+def policies(lab_dir: Path) -> dict[str, Policy]:
+    parsed = {}
+    for name, task in ((DEPLOY, 2), (LEGACY, 3)):
+        document = load_learner_json(lab_dir, name, f"{DOCS}#task-{task}")
+        parsed[name] = _parse(document, name, f"{DOCS}#task-{task}")
+    return parsed
+
+
+@pytest.mark.check(task=2, points=1, gate=True)
+def test_both_policies_are_valid_iam(policies: dict[str, Policy]) -> None:
+    """deploy-role-policy.json and legacy-role-policy.json are valid IAM identity policies
+    (JSON, and IAM's policy grammar)."""
+    assert set(policies) == {DEPLOY, LEGACY}
+
+
+@pytest.mark.check(task=2, points=1, gate=True)
+def test_both_policies_deploy_to_the_sandbox(
+    lab_dir: Path, policies: dict[str, Policy], aws
+) -> None:
+    """Both policies deploy to the sandbox account: created as managed policies and attached
+    to the deploy-role and legacy-role roles."""
+    from botocore.exceptions import ClientError
+
+    iam = aws.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    for name, role, task in ((DEPLOY, "deploy-role", 2), (LEGACY, "legacy-role", 3)):
+        text = (lab_dir / name).read_text(encoding="utf-8-sig")
+        size = len("".join(text.split()))
+        if size > MANAGED_POLICY_LIMIT:  # moto does not enforce IAM's quota: the check does
+            fail(
+                expected=f"{name} to fit in a customer managed policy "
+                f"({MANAGED_POLICY_LIMIT:,} characters without white space)",
+                found=f"LimitExceeded: {size:,} characters",
+                fix="group actions that share resources into one statement; a policy that long "
+                "grants far more than one job needs",
+                docs=f"{DOCS}#task-{task}",
+            )
+        try:
+            arn = iam.create_policy(PolicyName=f"{role}-policy", PolicyDocument=text)["Policy"][
+                "Arn"
+            ]
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            fail(
+                expected=f"IAM to accept {name}",
+                found=f"{err.get('Code')}: {err.get('Message')}",
+                fix="correct the policy so IAM accepts it (a policy this long grants too much)",
+                docs=f"{DOCS}#task-{task}",
+            )
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+# ---------------------------------------------------------------- task 2: the refined policy
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The shipped trail's ground truth and the look-alikes drawn for this run."""
+
+    trail: GeneratedTrail
+    passed: dict[str, str]  # role ARN passed -> the service it was passed to
+    app: str
+    other_app: str
+    other_region: str
+    other_account: str
+    other_key: str
+
+
+@pytest.fixture(scope="module")
+def shipped(seed: int) -> Shipped:
+    trail = generate_trail(SHIPPED_SEED)
+    passed: dict[str, str] = {}
+    for record in trail.records:
+        if (
+            principal_matches(record, trail.principal_arn)
+            and trail.window_start <= event_time(record) <= trail.window_end
+        ):
+            for role in passed_roles(record):
+                passed[role] = record["eventSource"]
+    stacks = [a for arns in trail.resources.values() for a in arns if ":stack/" in a]
+    app = re.search(r":stack/([a-z]+)-", stacks[0]).group(1)  # the change set names the stack
+    rng = random.Random(f"lab4/lookalikes/{seed}")
+    return Shipped(
+        trail=trail,
+        passed=passed,
+        app=app,
+        other_app=rng.choice([a for a in LOOKALIKE_APPS if a != app]),
+        other_region=rng.choice([r for r in LOOKALIKE_REGIONS if r != REGION]),
+        other_account=str(rng.randrange(10**11, 10**12)),
+        other_key=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    )
+
+
+def _used_requests(shipped: Shipped) -> list[tuple[str, Request]]:
+    """(what, request) for every action and resource the window used, and each role passed."""
+    out = []
+    for action in sorted(shipped.trail.actions):
+        arns = sorted(shipped.trail.resources.get(action, ())) or ["*"]
+        for arn in arns:
+            out.append((f"{action} on {_concrete(arn)}", _request(action, _concrete(arn), REGION)))
+    for role, source in sorted(shipped.passed.items()):
+        out.append(
+            (
+                f"iam:PassRole of {role} to {source}",
+                _request("iam:PassRole", role, REGION, **{"iam:PassedToService": source}),
+            )
+        )
+    return out
+
+
+def _lookalike_requests(shipped: Shipped) -> list[tuple[str, Request]]:
+    """The same actions on what the window did not touch: another app's resources, the same
+    names in another Region and in another account."""
+    out = []
+    for action in sorted(shipped.trail.actions):
+        arns = sorted(shipped.trail.resources.get(action, ()))
+        if not arns:
+            out.append(
+                (
+                    f"{action} in {shipped.other_region}",
+                    _request(action, "*", shipped.other_region),
+                )
+            )
+            continue
+        for arn in arns:
+            arn = _concrete(arn)
+            if shipped.app in arn:
+                other = arn.replace(shipped.app, shipped.other_app)
+            else:  # a key has no name to change: another key of the account
+                other = re.sub(r"key/[0-9a-f-]+", f"key/{shipped.other_key}", arn)
+            out.append((f"{action} on {other}", _request(action, other, REGION)))
+            if REGION in arn:
+                there = arn.replace(REGION, shipped.other_region)
+                out.append((f"{action} on {there}", _request(action, there, shipped.other_region)))
+            if ACCOUNT in arn:
+                theirs = arn.replace(ACCOUNT, shipped.other_account)
+                out.append((f"{action} on {theirs}", _request(action, theirs, REGION)))
+    return out
+
+
+def _expect_all(
+    policy: Policy, requests: list[tuple[str, Request]], allowed: bool, fix: str
+) -> None:
+    wrong = []
+    for what, request in requests:
+        decision = evaluate([policy], request)
+        if decision.allowed != allowed:
+            wrong.append((what, decision))
+    if wrong:
+        what, decision = wrong[0]
+        fail(
+            expected=f"{what} to be {'allowed' if allowed else 'denied'}"
+            + (f" (and {len(wrong) - 1} more requests)" if len(wrong) > 1 else ""),
+            found=decision.explain()
+            + (
+                f"; also {'denied' if allowed else 'allowed'}: {listing([w for w, _ in wrong[1:]], limit=5)}"
+                if len(wrong) > 1
+                else ""
+            ),
+            fix=fix,
+            docs=DOCS + "#task-2",
+        )
+
+
+@pytest.mark.check(task=2, points=3)
+def test_deploy_policy_allows_what_the_window_used(
+    policies: dict[str, Policy], shipped: Shipped
+) -> None:
+    """deploy-role-policy.json allows every call the deployment made between its markers, on
+    the resources the records name, and passing the role the change set names."""
+    _expect_all(
+        policies[DEPLOY],
+        _used_requests(shipped),
+        True,
+        "allow each action on the resources the records name (a denied call is still one the "
+        "job needs), and iam:PassRole for the role a request passes: it is checked, never logged",
+    )
+
+
+@pytest.mark.check(task=2, points=3)
+def test_deploy_policy_denies_lookalikes(policies: dict[str, Policy], shipped: Shipped) -> None:
+    """deploy-role-policy.json denies the same actions on anything else: another app's
+    bucket, functions, stack and key, the same names in another Region or account, and
+    Region-wide lookups outside the trail's Region."""
+    _expect_all(
+        policies[DEPLOY],
+        _lookalike_requests(shipped),
+        False,
+        f"name the resources the records show (with their Region {REGION} and account "
+        f"{ACCOUNT}); where an action takes no resource, add a condition on aws:RequestedRegion",
+    )
+
+
+@pytest.mark.check(task=2, points=2)
+def test_deploy_policy_passes_only_that_role_to_that_service(
+    policies: dict[str, Policy], shipped: Shipped
+) -> None:
+    """deploy-role-policy.json passes only the role the records pass, and only to the service
+    they pass it to (iam:PassedToService)."""
+    requests = []
+    for role, source in sorted(shipped.passed.items()):
+        other_service = (
+            "lambda.amazonaws.com" if source != "lambda.amazonaws.com" else "ec2.amazonaws.com"
+        )
+        name = role.rsplit("/", 1)[1]
+        for what, resource, service in (
+            (f"{role} to {other_service}", role, other_service),
+            (f"{role} to ec2.amazonaws.com", role, "ec2.amazonaws.com"),
+            (
+                f"{name.replace(shipped.app, shipped.other_app)} to {source}",
+                role.replace(shipped.app, shipped.other_app),
+                source,
+            ),
+            (
+                f"role/admin to {source}",
+                f"arn:aws:iam::{ACCOUNT}:role/admin",
+                source,
+            ),
+            (
+                f"{name} of account {shipped.other_account} to {source}",
+                role.replace(ACCOUNT, shipped.other_account),
+                source,
+            ),
+        ):
+            requests.append(
+                (
+                    f"iam:PassRole of {what}",
+                    _request("iam:PassRole", resource, REGION, **{"iam:PassedToService": service}),
+                )
+            )
+    _expect_all(
+        policies[DEPLOY],
+        requests,
+        False,
+        "scope iam:PassRole to that role's ARN, with a StringEquals condition on "
+        "iam:PassedToService naming the service the records pass it to",
+    )
+
+
+@pytest.mark.check(task=2, points=2)
+def test_deploy_policy_grants_only_the_actions_used(
+    policies: dict[str, Policy], shipped: Shipped
+) -> None:
+    """deploy-role-policy.json grants no action the window did not use (iam:PassRole aside)."""
+    from grader.aws.iam.catalog import grants
+
+    allowed = {a.casefold() for a in shipped.trail.actions}
+    if shipped.passed:
+        allowed.add("iam:passrole")
+    extra = [a for a in grants(policies[DEPLOY]).actions if a.casefold() not in allowed]
+    if extra:
+        fail(
+            expected=f"only the {len(allowed)} actions the deployment used",
+            found=f"{len(extra)} more granted: {listing(extra)}",
+            fix="remove what the records do not show: the markers, calls outside the window, "
+            "other principals' calls",
+            docs=DOCS + "#task-2",
+        )
+
+
+@pytest.mark.check(task=2, points=2)
+def test_deploy_policy_names_actions_and_resources(policies: dict[str, Policy]) -> None:
+    """deploy-role-policy.json names every action (no wildcards, no NotAction) and uses
+    "Resource": "*" only for actions that cannot be scoped to a resource."""
+    from grader.aws.iam.catalog import load_catalog
+
+    catalog = load_catalog()
+    wide = []
+    for statement in policies[DEPLOY].statements:
+        if statement.effect != "Allow":
+            continue
+        if statement.not_action is not None:
+            wide.append(f"NotAction in {statement.label}")
+            continue
+        if statement.not_resource is not None:
+            wide.append(f"NotResource in {statement.label}")
+        everything = statement.resource is None or "*" in statement.resource
+        for pattern in statement.action or ():
+            if "*" in pattern or "?" in pattern:
+                wide.append(f"{pattern} in {statement.label} (a wildcard action)")
+                continue
+            if everything and any(catalog.resource_types(a) for a in catalog.expand(pattern)):
+                types = ", ".join(catalog.resource_types(catalog.expand(pattern)[0]))
+                wide.append(f'{pattern} on "*" in {statement.label} (it can name a {types})')
+    if wide:
+        fail(
+            expected='named actions, and "Resource": "*" only where an action takes no resource',
+            found=listing(wide, limit=6),
+            fix="list each action; give each action the ARNs the records name "
+            "(`grader iam grants` and the Service Authorization Reference show what it accepts)",
+            docs=DOCS + "#task-2",
+        )
+
+
+@pytest.mark.check(task=2, points=1)
+def test_deploy_policy_validates_clean(lab_dir: Path, policies: dict[str, Policy]) -> None:
+    """deploy-role-policy.json has no ERROR, SECURITY_WARNING or WARNING finding
+    (`grader iam validate`)."""
+    text = (lab_dir / DEPLOY).read_text(encoding="utf-8-sig")
+    problems = _findings(text, (*BLOCKING, "WARNING"))
+    if problems:
+        fail(
+            expected="no ERROR, SECURITY_WARNING or WARNING finding",
+            found=listing(problems, limit=4),
+            fix=f"run `grader iam validate labs/lab4/{DEPLOY}` and apply each finding's fix",
+            docs=DOCS + "#task-2",
+        )
+
+
+# ---------------------------------------------------------------- task 3: pruning
+
+
+@dataclass(frozen=True)
+class Usage:
+    cutoff: datetime
+    used: dict[str, str]  # namespace -> when last used
+    unused: dict[str, str]  # namespace -> why it counts as unused
+    original: Policy
+    original_document: dict[str, Any]
+
+
+def _data_file(lab_dir: Path, name: str) -> Path:
+    """The course's own copy of a data file (the learner's copy is not trusted), else the
+    learner's (when the grader runs outside the course)."""
+    course = COURSE_LAB / name
+    return course if course.is_file() else lab_dir / name
+
+
+@pytest.fixture(scope="module")
+def usage(lab_dir: Path) -> Usage:
+    try:
+        report = load_json(_data_file(lab_dir, LAST_ACCESSED), what="the last-accessed report")
+        original = load_json(_data_file(lab_dir, ORIGINAL), what="the original legacy policy")
+    except InputError as exc:
+        fail(
+            expected=f"the lab's data files ({LAST_ACCESSED}, {ORIGINAL})",
+            found=str(exc),
+            fix="restore them from the course's git history (git checkout -- labs/lab4/data)",
+            docs=DOCS + "#task-3",
+        )
+    completed = parse_time(report["JobCompletionDate"])
+    cutoff = completed - UNUSED_AFTER
+    used, unused = {}, {}
+    for service in report["ServicesLastAccessed"]:
+        ns, last = service["ServiceNamespace"], service.get("LastAuthenticated")
+        if last is None:
+            unused[ns] = f"{service['ServiceName']}: never used"
+        elif parse_time(last) < cutoff:
+            unused[ns] = f"{service['ServiceName']}: last used {last[:10]}"
+        else:
+            used[ns] = last[:10]
+    return Usage(cutoff, used, unused, parse_policy(original, name="original"), original)
+
+
+@pytest.mark.check(task=3, points=2)
+def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage: Usage) -> None:
+    """legacy-role-policy.json grants no action of a service unused in the 90 days before
+    the last-accessed report, and nothing the original did not grant."""
+    from grader.aws.iam.catalog import grants
+
+    granted = grants(policies[LEGACY])
+    stale = sorted({g.service for g in granted.actions.values() if g.service in usage.unused})
+    if stale:
+        fail(
+            expected=f"no action of a service unused since {usage.cutoff:%Y-%m-%d}",
+            found="still granted: " + listing([usage.unused[s] for s in stale]),
+            fix="remove those services' actions (and their resources) from every statement; "
+            "a statement that mixes services keeps its used ones",
+            docs=DOCS + "#task-3",
+        )
+    before = grants(usage.original)
+    extra = [a for a in granted.actions if a not in before]
+    if extra:
+        fail(
+            expected="nothing the original policy did not grant",
+            found=f"{len(extra)} new actions: {listing(extra)}",
+            fix=f"prune only: start again from {ORIGINAL} if needed",
+            docs=DOCS + "#task-3",
+        )
+
+
+def _sample_requests(usage: Usage) -> list[tuple[str, Request]]:
+    """One request per action and resource of the original's statements for used services,
+    with the condition values those statements expect."""
+    out = []
+    statements = usage.original_document["Statement"]
+    for st in statements if isinstance(statements, list) else [statements]:
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action", [])
+        resources = st.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        context: dict[str, Any] = {}
+        for operator, pairs in (st.get("Condition") or {}).items():
+            if operator.startswith("String"):
+                for key, value in pairs.items():
+                    context[key] = value[0] if isinstance(value, list) else value
+        for action in actions:
+            prefix = action.split(":", 1)[0]
+            if prefix not in usage.used or "*" in action:
+                continue
+            for resource in resources:
+                if resource != "*" and resource.split(":")[2] != prefix:
+                    continue  # a resource of another service in a mixed statement
+                concrete = resource.replace("*", "nightly/2024-06-29.csv")
+                parts = concrete.split(":")
+                region = parts[3] if len(parts) > 3 and parts[3] else REGION
+                out.append(
+                    (f"{action} on {concrete}", _request(action, concrete, region, **context))
+                )
+    return out
+
+
+@pytest.mark.check(task=3, points=2)
+def test_legacy_policy_keeps_used_services(policies: dict[str, Policy], usage: Usage) -> None:
+    """legacy-role-policy.json still grants every action of the services used in the last
+    90 days that the original granted, on the same resources and under the same conditions."""
+    from grader.aws.iam.catalog import grants
+
+    after = grants(policies[LEGACY])
+    lost = []
+    for action, before in grants(usage.original).actions.items():
+        if before.service not in usage.used:
+            continue
+        now = after.get(action)
+        if now is None:
+            lost.append(f"{action} (removed)")
+        elif before.conditional and not now.conditional:
+            lost.append(f"{action} (its condition was dropped)")
+        elif before.resource_limited and not now.resource_limited:
+            lost.append(f'{action} (widened to "*")')
+    if not lost:
+        for what, request in _sample_requests(usage):
+            if (
+                evaluate([usage.original], request).allowed
+                and not evaluate([policies[LEGACY]], request).allowed
+            ):
+                lost.append(f"{what} (no longer allowed)")
+    if lost:
+        fail(
+            expected="the used services' statements as they were: same actions, resources "
+            "and conditions",
+            found=listing(lost, limit=6),
+            fix="remove only what belongs to unused services; leave the rest exactly as in "
+            f"{ORIGINAL}",
+            docs=DOCS + "#task-3",
+        )

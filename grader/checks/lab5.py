@@ -1,0 +1,980 @@
+"""lab5 — guardrails across policy types: SCP, permissions boundary, delegated
+administration, bucket policy and a break-glass session policy, evaluated together.
+
+Every verdict is one cell of a decision matrix: a caller (an admin of a member account, a
+developer, an app role a developer made, a break-glass session, a principal of another
+account of the organization, an outsider, an anonymous caller), a request (action,
+resource, Region, TLS or not) and the answer AWS's evaluation logic must give with every
+policy that applies (the learner's files plus the organization's FullAWSAccess SCPs and
+the callers' own identity policies). The IAM engine decides each cell and its explanation
+is the failure message. Role names, Regions, account IDs, object keys, instance and volume
+IDs are made up from the run's seed, so listing the ones of one run cannot pass.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.aws.iam import (
+    AuthorizationDecision,
+    MalformedPolicyError,
+    OrgLevel,
+    Policy,
+    PolicySet,
+    Request,
+    authorize,
+    parse_policy,
+    parse_principal,
+)
+from grader.checks._support import fail, listing, load_learner_json
+
+DOCS = "least-privilege/lab5.md"
+SCP, BOUNDARY, DELEGATED, BUCKET, SESSION = (
+    "scp.json",
+    "boundary.json",
+    "delegated-admin-policy.json",
+    "bucket-policy.json",
+    "break-glass-session-policy.json",
+)
+# file -> (parse_policy kind, validate_policy type, Access Analyzer resource type, task)
+FILES: dict[str, tuple[str, str, str | None, int]] = {
+    SCP: ("identity", "SERVICE_CONTROL_POLICY", None, 1),
+    BOUNDARY: ("identity", "IDENTITY_POLICY", None, 2),
+    DELEGATED: ("identity", "IDENTITY_POLICY", None, 2),
+    BUCKET: ("resource", "RESOURCE_POLICY", "AWS::S3::Bucket", 3),
+    SESSION: ("identity", "IDENTITY_POLICY", None, 4),
+}
+
+# The organization, as labs/lab5/data/organization.json describes it.
+ORG_ID = "o-7fq2k9w4zd"
+MANAGEMENT = "210987654321"
+SECURITY = "310987654321"
+DEV = "410987654321"
+PROD = "510987654321"
+APPROVED_REGIONS = ("ap-northeast-1", "ap-northeast-3")
+HOME = APPROVED_REGIONS[0]
+BOUNDARY_ARN = f"arn:aws:iam::{DEV}:policy/AppRoleBoundary"
+BUCKET_NAME = "acme-release-artifacts"
+# The Regions a request can name (AWS's commercial Regions, 2025) and the Region that global
+# services' endpoints report in aws:RequestedRegion (IAM User Guide, aws:RequestedRegion:
+# "IAM, CloudFront, Route 53 and AWS Support ... us-east-1"; Organizations' endpoint is
+# in us-east-1 too).
+REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1",
+    "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
+    "sa-east-1",
+)  # fmt: skip
+GLOBAL_REGION = "us-east-1"
+# Global services the Workloads accounts use, with a call each makes (AWS Organizations
+# User Guide, example SCP "Deny access to AWS based on the requested AWS Region" lists
+# these among the services to exempt).
+GLOBAL_CALLS = (
+    ("iam", "iam:CreateRole", "arn:aws:iam::{account}:role/app/{name}"),
+    ("iam", "iam:ListRoles", "*"),
+    ("organizations", "organizations:DescribeOrganization", "*"),
+    ("sts", "sts:AssumeRole", "arn:aws:iam::{account}:role/{name}"),
+    ("sts", "sts:GetCallerIdentity", "*"),
+    ("cloudfront", "cloudfront:CreateInvalidation", "arn:aws:cloudfront::{account}:distribution/E{id}"),
+    ("route53", "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z{id}"),
+    ("support", "support:DescribeCases", "*"),
+)  # fmt: skip
+# What keeps CloudTrail recording and GuardDuty watching in a member account (CloudTrail
+# and GuardDuty API references: each of these stops, removes or blinds the service).
+CLOUDTRAIL_TAMPERING = (
+    "cloudtrail:StopLogging",
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:PutEventSelectors",
+)
+GUARDDUTY_TAMPERING = (
+    "guardduty:DeleteDetector",
+    "guardduty:UpdateDetector",
+    "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount",
+)
+# Looking at CloudTrail and GuardDuty must stay possible: a guardrail is not a wall.
+SECURITY_READS = (
+    ("cloudtrail:LookupEvents", "*"),
+    ("cloudtrail:GetTrailStatus", "arn:aws:cloudtrail:{region}:{account}:trail/org-trail"),
+    ("guardduty:GetFindings", "arn:aws:guardduty:{region}:{account}:detector/{id}"),
+    ("guardduty:ListDetectors", "*"),
+)
+# Everyday work in an approved Region that no guardrail may break.
+REGIONAL_WORK = (
+    ("ec2:RunInstances", "arn:aws:ec2:{region}:{account}:instance/*"),
+    ("s3:CreateBucket", "arn:aws:s3:::acme-dev-{name}"),
+    ("lambda:CreateFunction", "arn:aws:lambda:{region}:{account}:function:{name}"),
+    ("dynamodb:CreateTable", "arn:aws:dynamodb:{region}:{account}:table/{name}"),
+)
+# The policy a developer attaches to an app role in the example (data/app-role-policy.json;
+# a test keeps the two equal). The grader keeps its own copy: the data folder is the learner's.
+APP_ROLE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "AppObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": "arn:aws:s3:::acme-dev-*/*"},
+        {"Sid": "AppTables", "Effect": "Allow",
+         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+         "Resource": f"arn:aws:dynamodb:*:{DEV}:table/*"},
+        {"Sid": "AppQueues", "Effect": "Allow",
+         "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+         "Resource": f"arn:aws:sqs:*:{DEV}:*"},
+        {"Sid": "AppLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"arn:aws:logs:*:{DEV}:*"},
+    ],
+}  # fmt: skip
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # fmt: skip
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def _word(rng: random.Random) -> str:
+    return (
+        rng.choice(
+            ("orders", "billing", "search", "images", "reports", "catalog", "payments", "events")
+        )
+        + "-"
+        + "".join(rng.choice(string.ascii_lowercase) for _ in range(4))
+    )
+
+
+def _account(rng: random.Random) -> str:
+    while True:
+        account = str(rng.randrange(10**11, 10**12))
+        if account not in (MANAGEMENT, SECURITY, DEV, PROD):
+            return account
+
+
+@dataclass(frozen=True)
+class World:
+    """This run's hidden inputs."""
+
+    regions: tuple[str, ...]  # outside the approved list; us-east-1 always among them
+    new_account: str  # joined the Workloads OU after the policies were written
+    outside_account: str
+    outside_org: str
+    app_roles: tuple[str, ...]  # names under /app/
+    other_paths: tuple[str, ...]  # role paths that are not /app/
+    lookalike_boundary: str  # a policy ARN close to the boundary's
+    dev_buckets: tuple[str, ...]
+    tables: tuple[str, ...]
+    keys: tuple[str, ...]  # object keys in the release bucket
+    instances: tuple[str, ...]
+    volumes: tuple[str, ...]
+    users: tuple[str, ...]
+    sessions: tuple[str, ...]
+    ids: tuple[str, ...] = field(default=())
+
+
+@pytest.fixture(scope="module")
+def world(seed: int) -> World:
+    return make_world(seed)
+
+
+def make_world(seed: int) -> World:
+    """The hidden inputs of the run with this seed."""
+    rng = random.Random(seed)
+    others = [r for r in REGIONS if r not in APPROVED_REGIONS and r != GLOBAL_REGION]
+    return World(
+        regions=(GLOBAL_REGION, *rng.sample(others, 4)),
+        new_account=_account(rng),
+        outside_account=_account(rng),
+        outside_org="o-" + "".join(rng.choice(string.ascii_lowercase + "0123456789") for _ in range(10)),
+        app_roles=tuple(_word(rng) for _ in range(3)),
+        other_paths=("/", "/application/", f"/{rng.choice(('admin', 'ops', 'platform'))}/"),
+        lookalike_boundary=f"arn:aws:iam::{DEV}:policy/AppRoleBoundary{rng.choice(('Lax', 'V2', 'Old', 'Test'))}",
+        dev_buckets=tuple(f"acme-dev-{_word(rng)}" for _ in range(2)),
+        tables=tuple(_word(rng) for _ in range(2)),
+        keys=tuple(f"releases/{_word(rng)}/{rng.randrange(1, 40)}.{rng.randrange(0, 9)}.zip" for _ in range(3)),
+        instances=tuple("i-0" + _hex(rng, 16) for _ in range(3)),
+        volumes=tuple("vol-0" + _hex(rng, 16) for _ in range(2)),
+        users=tuple(f"{rng.choice(('ci', 'build', 'deploy', 'backup'))}-{_hex(rng, 4)}" for _ in range(2)),
+        sessions=tuple(f"{rng.choice(('aiko', 'ken', 'mei', 'sora', 'yuto'))}-{_hex(rng, 6)}" for _ in range(4)),
+        ids=tuple(_hex(rng, 12).upper() for _ in range(2)),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- the learner's files
+
+
+@pytest.fixture(scope="module")
+def documents(lab_dir: Path) -> dict[str, Any]:
+    return {name: load_learner_json(lab_dir, name, DOCS + "#task-5") for name in FILES}
+
+
+@pytest.fixture(scope="module")
+def policies(documents: dict[str, Any]) -> dict[str, Policy]:
+    parsed = {}
+    for name, document in documents.items():
+        kind = FILES[name][0]
+        try:
+            parsed[name] = parse_policy(document, name=name, kind=kind)  # type: ignore[arg-type]
+        except MalformedPolicyError as exc:
+            where = f" (at {exc.path})" if getattr(exc, "path", None) else ""
+            what = (
+                "a resource-based policy (with Principal)"
+                if kind == "resource"
+                else ("an SCP" if name == SCP else "an identity-style policy (no Principal)")
+            )
+            fail(
+                expected=f"{name} to be valid IAM: {what}",
+                found=f"IAM would answer MalformedPolicyDocument: {exc}{where}",
+                fix="correct the policy's grammar: Version, Statement, Effect, Principal, Action, "
+                "Resource, Condition",
+                docs=DOCS + f"#task-{FILES[name][3]}",
+            )
+    return parsed
+
+
+# ---------------------------------------------------------------- the matrix
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One request and the answer it must get."""
+
+    who: str
+    request: Request
+    allowed: bool
+    fix: str
+
+    def describe(self) -> str:
+        r = self.request
+        region = r.keys.get("aws:requestedregion", ("?",))[0]
+        tls = r.keys.get("aws:securetransport", ("true",))[0]
+        extra = "" if tls == "true" else ", without TLS"
+        more = [f"{k}={'/'.join(v)}" for k, v in r.keys.items() if k.startswith("iam:")]
+        if more:
+            extra += ", " + ", ".join(more)
+        return f"{self.who}: {r.action} on {r.resource} in {region}{extra}"
+
+
+class Org:
+    """Who is who, and the PolicySet of each caller, compiled once."""
+
+    def __init__(self, policies: dict[str, Policy], world: World) -> None:
+        self.p = policies
+        self.w = world
+        self.full = parse_policy(ADMIN_POLICY, name="FullAWSAccess")
+        self.admin = parse_policy(ADMIN_POLICY, name="AdministratorAccess")
+        self._sets: dict[tuple[str, ...], PolicySet] = {}
+
+    def scps(self, account: str) -> list[OrgLevel]:
+        full = [self.full]
+        if account == SECURITY:
+            ou = OrgLevel("OU Security", full)
+        else:  # dev, prod and the new account are in Workloads
+            ou = OrgLevel("OU Workloads", [self.full, self.p[SCP]])
+        return [OrgLevel("root", full), ou, OrgLevel(f"account {account}", full)]
+
+    def policy_set(self, key: str, account: str, **kw: Any) -> PolicySet:
+        cache_key = (key, account, kw.get("resource_account") or "")
+        if cache_key not in self._sets:
+            in_org = account in (SECURITY, DEV, PROD, self.w.new_account)
+            kw.setdefault("identity", [self.admin])
+            self._sets[cache_key] = PolicySet(
+                scps=self.scps(account) if in_org else (),
+                management_account=MANAGEMENT,
+                **kw,
+            )
+        return self._sets[cache_key]
+
+    @cached_property
+    def app_example(self) -> Policy:
+        return parse_policy(APP_ROLE_POLICY, name="data/app-role-policy.json")
+
+
+@pytest.fixture(scope="module")
+def org(policies: dict[str, Policy], world: World) -> Org:
+    return Org(policies, world)
+
+
+def request(
+    action: str,
+    resource: str,
+    region: str = HOME,
+    *,
+    org_id: str | None = ORG_ID,
+    tls: bool = True,
+    principal: str | None = None,
+) -> Request:
+    ctx: dict[str, Any] = {"aws:RequestedRegion": region, "aws:SecureTransport": tls}
+    if org_id is not None:
+        ctx["aws:PrincipalOrgID"] = org_id
+    return Request(action=action, resource=resource, principal=principal, context=ctx)
+
+
+def judge(cells: list[tuple[Cell, PolicySet, Any]], docs: str) -> None:
+    """Decide every cell; fail with the first wrong one, its explanation, and a count."""
+    wrong: list[tuple[Cell, AuthorizationDecision]] = []
+    for cell, policy_set, principal in cells:
+        decision = authorize(cell.request, policy_set, principal)
+        if decision.allowed != cell.allowed:
+            wrong.append((cell, decision))
+    if wrong:
+        cell, decision = wrong[0]
+        others = ""
+        if len(wrong) > 1:
+            others = (
+                f" ({len(wrong) - 1} more cells wrong: "
+                + listing([c.describe() for c, _ in wrong[1:]], limit=2)
+                + ")"
+            )
+        fail(
+            expected=f"{cell.describe()} to be {'allowed' if cell.allowed else 'denied'}",
+            found=decision.explain() + others,
+            fix=cell.fix,
+            docs=docs,
+        )
+
+
+def _principal(arn: str | None) -> Any:
+    return parse_principal(arn)
+
+
+# ---------------------------------------------------------------- gates (task 5)
+
+
+@pytest.mark.check(task=5, points=1, gate=True)
+def test_every_file_is_valid_iam(policies: dict[str, Policy]) -> None:
+    """Every file is valid IAM of its kind: the SCP, the boundary, the developers' policy and
+    the session policy without Principal; the bucket policy with one."""
+    assert set(policies) == set(FILES)
+
+
+# IAM and STS quotas: a role session policy's plain text may hold 2,048 characters; an SCP
+# 5,120 (Organizations quotas); IAM's managed policies 6,144 without white space.
+SIZE_LIMITS = {SCP: 5120, BOUNDARY: 6144, DELEGATED: 6144, SESSION: 2048, BUCKET: 20480}
+
+
+@pytest.mark.check(task=5, points=2, gate=True)
+def test_the_setup_deploys_to_the_sandbox(lab_dir: Path, policies, aws) -> None:
+    """The setup deploys to the sandbox: the SCP attached to the Workloads OU, the boundary
+    and the developers' policy created, an app role created with the boundary, and the bucket
+    with its policy (the session policy within STS's 2,048 characters)."""
+    from botocore.exceptions import ClientError
+
+    texts = {name: (lab_dir / name).read_text(encoding="utf-8-sig") for name in FILES}
+    for name, text in texts.items():
+        size = len("".join(text.split()))
+        if size > SIZE_LIMITS[name]:
+            fail(
+                expected=f"{name} within its quota of {SIZE_LIMITS[name]:,} characters",
+                found=f"{size:,} characters without white space",
+                fix="name what the guardrail needs; a policy that long does too much",
+                docs=DOCS + "#task-5",
+            )
+    step = "organizations"
+    try:
+        orgs = aws.client("organizations")
+        orgs.create_organization(FeatureSet="ALL")
+        root = orgs.list_roots()["Roots"][0]["Id"]
+        ou = orgs.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]
+        scp = orgs.create_policy(
+            Content=texts[SCP],
+            Description="Workloads guardrails",
+            Name="workloads-guardrails",
+            Type="SERVICE_CONTROL_POLICY",
+        )["Policy"]["PolicySummary"]["Id"]
+        orgs.attach_policy(PolicyId=scp, TargetId=ou["Id"])
+        step = "iam"
+        iam = aws.client("iam")
+        boundary = iam.create_policy(PolicyName="AppRoleBoundary", PolicyDocument=texts[BOUNDARY])
+        developer = iam.create_policy(PolicyName="DelegatedAdmin", PolicyDocument=texts[DELEGATED])
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(RoleName="Developer", AssumeRolePolicyDocument=json.dumps(trust))
+        iam.attach_role_policy(RoleName="Developer", PolicyArn=developer["Policy"]["Arn"])
+        iam.create_role(
+            RoleName="orders-api",
+            Path="/app/",
+            AssumeRolePolicyDocument=json.dumps(trust),
+            PermissionsBoundary=boundary["Policy"]["Arn"],
+        )
+        step = "s3"
+        s3 = aws.client("s3")
+        s3.create_bucket(
+            Bucket=BUCKET_NAME, CreateBucketConfiguration={"LocationConstraint": aws.region}
+        )
+        s3.put_bucket_ownership_controls(
+            Bucket=BUCKET_NAME,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        )
+        s3.put_bucket_policy(Bucket=BUCKET_NAME, Policy=texts[BUCKET])
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        fail(
+            expected=f"the sandbox's {step} to accept your files",
+            found=f"{err.get('Code')}: {err.get('Message')}",
+            fix="correct the file that call used so the API accepts it",
+            docs=DOCS + "#task-5",
+        )
+    attached = orgs.list_policies_for_target(TargetId=ou["Id"], Filter="SERVICE_CONTROL_POLICY")
+    assert scp in [p["Id"] for p in attached["Policies"]]
+    role = iam.get_role(RoleName="orders-api")["Role"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary["Policy"]["Arn"]
+
+
+# ---------------------------------------------------------------- task 1: the SCP
+
+T1 = DOCS + "#task-1"
+
+
+def _member_admins(org: Org) -> list[tuple[str, str, str]]:
+    """(who, account, principal ARN): admins and root users of the Workloads accounts."""
+    w = org.w
+    return [
+        ("an admin of the dev account", DEV, f"arn:aws:sts::{DEV}:assumed-role/Admin/{w.sessions[0]}"),
+        ("an admin of the prod account", PROD, f"arn:aws:sts::{PROD}:assumed-role/Admin/{w.sessions[1]}"),
+        (f"an admin of the new Workloads account {w.new_account}", w.new_account,
+         f"arn:aws:sts::{w.new_account}:assumed-role/OrganizationAccountAccessRole/{w.sessions[2]}"),
+        ("the root user of the prod account", PROD, f"arn:aws:iam::{PROD}:root"),
+    ]  # fmt: skip
+
+
+def _admin_cells(org: Org, items: list[tuple[str, str, str, bool, str]]) -> list:
+    """items: (action, resource template, region, allowed, fix) for every member admin."""
+    cells = []
+    for who, account, arn in _member_admins(org):
+        principal = _principal(arn)
+        ps = org.policy_set("admin", account)
+        for action, template, region, allowed, fix in items:
+            resource = template.format(
+                region=region, account=account, name=org.w.app_roles[0], id=org.w.ids[0]
+            )
+            cells.append(
+                (
+                    Cell(who, request(action, resource, region, principal=arn), allowed, fix),
+                    ps,
+                    principal,
+                )
+            )
+    return cells
+
+
+@pytest.mark.check(task=1, points=2)
+def test_scp_keeps_accounts_in_the_organization(org: Org) -> None:
+    """No one in a Workloads account, not even an administrator or the root user, can make
+    the account leave the organization."""
+    fix = 'add a Deny statement for "organizations:LeaveOrganization" (Resource "*") to scp.json'
+    judge(
+        _admin_cells(org, [("organizations:LeaveOrganization", "*", GLOBAL_REGION, False, fix)]), T1
+    )
+
+
+@pytest.mark.check(task=1, points=3)
+def test_scp_keeps_cloudtrail_and_guardduty_running(org: Org) -> None:
+    """No one in a Workloads account can stop, delete or blind the CloudTrail trail or turn
+    GuardDuty off, while reading trails and findings stays possible."""
+    items = []
+    for action in CLOUDTRAIL_TAMPERING + GUARDDUTY_TAMPERING:
+        resource = (
+            "arn:aws:cloudtrail:{region}:{account}:trail/org-trail"
+            if action.startswith("cloudtrail")
+            else "arn:aws:guardduty:{region}:{account}:detector/{id}"
+        )
+        items.append(
+            (action, resource, HOME, False,
+             f"deny {action} in scp.json: each of "
+             + ", ".join(CLOUDTRAIL_TAMPERING + GUARDDUTY_TAMPERING)
+             + " stops, removes or blinds the service")
+        )  # fmt: skip
+    for action, resource in SECURITY_READS:
+        items.append(
+            (action, resource, HOME, True,
+             "deny only the actions that stop or change CloudTrail and GuardDuty, not "
+             "cloudtrail:* or guardduty:*: responders must still read trails and findings")
+        )  # fmt: skip
+    judge(_admin_cells(org, items), T1)
+
+
+@pytest.mark.check(task=1, points=3)
+def test_scp_denies_unapproved_regions(org: Org) -> None:
+    """Regional services work only in the approved Regions (ap-northeast-1, ap-northeast-3):
+    the same calls in any other Region, us-east-1 included, are denied."""
+    items = []
+    for action, template in REGIONAL_WORK:
+        for region in APPROVED_REGIONS:
+            items.append(
+                (action, template, region, True,
+                 "deny by Region only when aws:RequestedRegion is not an approved Region; "
+                 "work in ap-northeast-1 and ap-northeast-3 must go on")
+            )  # fmt: skip
+        for region in org.w.regions:
+            items.append(
+                (action, template, region, False,
+                 "deny every action (except the global services') when aws:RequestedRegion is "
+                 "not one of the approved Regions: use StringNotEquals with the approved list, "
+                 "not a list of Regions to block, and do not exempt regional services")
+            )  # fmt: skip
+    judge(_admin_cells(org, items), T1)
+
+
+@pytest.mark.check(task=1, points=2)
+def test_scp_exempts_global_services(org: Org) -> None:
+    """Global services (IAM, Organizations, STS, CloudFront, Route 53, Support), whose calls
+    arrive in us-east-1, still work from the Workloads accounts."""
+    items = []
+    for service, action, template in GLOBAL_CALLS:
+        items.append(
+            (action, template, GLOBAL_REGION, True,
+             f"exempt the global services from the Region deny (NotAction listing {service}:* "
+             "and the others), as AWS's example SCP does; their requests name us-east-1")
+        )  # fmt: skip
+    judge(_admin_cells(org, items), T1)
+
+
+# ---------------------------------------------------------------- task 2: boundary + delegation
+
+T2 = DOCS + "#task-2"
+
+
+def _developer_cells(org: Org, items: list[tuple[str, str, bool, str, dict[str, Any]]]) -> list:
+    arn = f"arn:aws:sts::{DEV}:assumed-role/Developer/{org.w.sessions[3]}"
+    principal = _principal(arn)
+    ps = org.policy_set("developer", DEV, identity=[org.p[DELEGATED]])
+    cells = []
+    for action, resource, allowed, fix, context in items:
+        region = GLOBAL_REGION if action.startswith("iam:") else HOME
+        req = Request(
+            action=action,
+            resource=resource,
+            principal=arn,
+            context={"aws:RequestedRegion": region, "aws:PrincipalOrgID": ORG_ID, **context},
+        )
+        cells.append((Cell("a developer", req, allowed, fix), ps, principal))
+    return cells
+
+
+def _role(name: str, path: str = "/app/") -> str:
+    return f"arn:aws:iam::{DEV}:role{path}{name}"
+
+
+WITH_BOUNDARY = {"iam:PermissionsBoundary": BOUNDARY_ARN}
+
+
+@pytest.mark.check(task=2, points=2)
+def test_developers_create_app_roles_with_the_boundary(org: Org) -> None:
+    """Developers can create roles under /app/ with the AppRoleBoundary boundary, give those
+    roles policies, and pass them to Lambda."""
+    fix = (
+        "allow iam:CreateRole, iam:PutRolePolicy and iam:AttachRolePolicy on "
+        f"arn:aws:iam::{DEV}:role/app/* when iam:PermissionsBoundary is the boundary's ARN, "
+        "and iam:PassRole on those roles when iam:PassedToService is lambda.amazonaws.com"
+    )
+    items = []
+    for name in org.w.app_roles:
+        role = _role(name)
+        items += [
+            ("iam:CreateRole", role, True, fix, WITH_BOUNDARY),
+            ("iam:PutRolePolicy", role, True, fix, WITH_BOUNDARY),
+            ("iam:AttachRolePolicy", role, True, fix,
+             {**WITH_BOUNDARY, "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"}),
+            ("iam:PassRole", role, True, fix, {"iam:PassedToService": "lambda.amazonaws.com"}),
+            ("iam:GetRole", role, True, "let developers read roles (iam:GetRole, iam:ListRoles)", {}),
+        ]  # fmt: skip
+    judge(_developer_cells(org, items), T2)
+
+
+@pytest.mark.check(task=2, points=3)
+def test_developers_cannot_create_roles_without_the_boundary(org: Org) -> None:
+    """Developers cannot create a role without the boundary, with another boundary, or
+    outside /app/, nor give policies to a role that lacks the boundary."""
+    w = org.w
+    need = (
+        f'require "iam:PermissionsBoundary": "{BOUNDARY_ARN}" (StringEquals, the exact ARN) '
+        "on CreateRole, PutRolePolicy and AttachRolePolicy"
+    )
+    path = "limit the Resource to arn:aws:iam::" + DEV + ":role/app/* (the path ends with a slash)"
+    items = []
+    for name in w.app_roles[:2]:
+        role = _role(name)
+        items += [
+            ("iam:CreateRole", role, False, need, {}),
+            ("iam:CreateRole", role, False, need, {"iam:PermissionsBoundary": w.lookalike_boundary}),
+            ("iam:CreateRole", role, False, need,
+             {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+            ("iam:PutRolePolicy", role, False, need, {}),
+            ("iam:AttachRolePolicy", role, False, need,
+             {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+        ]  # fmt: skip
+    for other in w.other_paths:
+        items.append(("iam:CreateRole", _role(w.app_roles[0], other), False, path, WITH_BOUNDARY))
+    judge(_developer_cells(org, items), T2)
+
+
+@pytest.mark.check(task=2, points=3)
+def test_developers_cannot_remove_or_change_the_boundary(org: Org) -> None:
+    """Developers cannot remove the boundary from a role, swap it for another, or edit or
+    delete the boundary policy itself."""
+    w = org.w
+    items = []
+    for name in w.app_roles[:2]:
+        role = _role(name)
+        items += [
+            ("iam:DeleteRolePermissionsBoundary", role, False,
+             "deny iam:DeleteRolePermissionsBoundary", WITH_BOUNDARY),
+            ("iam:PutRolePermissionsBoundary", role, False,
+             "allow iam:PutRolePermissionsBoundary only when iam:PermissionsBoundary is the boundary's ARN",
+             {"iam:PermissionsBoundary": w.lookalike_boundary}),
+        ]  # fmt: skip
+    for action in (
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:DeletePolicy",
+    ):
+        items.append(
+            (action, BOUNDARY_ARN, False,
+             f"deny {action} (and the other policy-version actions) on {BOUNDARY_ARN}: "
+             "whoever edits the boundary edits every app role's ceiling", {})
+        )  # fmt: skip
+    judge(_developer_cells(org, items), T2)
+
+
+@pytest.mark.check(task=2, points=2)
+def test_developers_cannot_escalate(org: Org) -> None:
+    """Developers cannot escalate: no new users or access keys, no policies on their own role
+    or other roles, and no passing roles to other services or roles outside /app/."""
+    w = org.w
+    own = f"arn:aws:iam::{DEV}:role/Developer"
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    fix = "grant IAM actions only on arn:aws:iam::" + DEV + ":role/app/*, and no iam:*"
+    items = [
+        ("iam:CreateUser", f"arn:aws:iam::{DEV}:user/{w.users[0]}", False, fix, WITH_BOUNDARY),
+        ("iam:CreateAccessKey", f"arn:aws:iam::{DEV}:user/{w.users[1]}", False, fix, {}),
+        ("iam:AttachRolePolicy", own, False, fix, {"iam:PolicyARN": admin}),
+        ("iam:PutRolePolicy", own, False, fix, {}),
+        ("iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{DEV}:role/BreakGlass", False, fix, {}),
+        ("iam:AttachUserPolicy", f"arn:aws:iam::{DEV}:user/{w.users[0]}", False, fix,
+         {"iam:PolicyARN": admin}),
+        ("iam:PassRole", _role(w.app_roles[0]), False,
+         'add a Condition "iam:PassedToService": "lambda.amazonaws.com" to iam:PassRole',
+         {"iam:PassedToService": "ec2.amazonaws.com"}),
+        ("iam:PassRole", _role(w.app_roles[0], w.other_paths[2]), False,
+         "allow iam:PassRole only on roles under /app/ (never on *)",
+         {"iam:PassedToService": "lambda.amazonaws.com"}),
+    ]  # fmt: skip
+    judge(_developer_cells(org, items), T2)
+
+
+@pytest.mark.check(task=2, points=3)
+def test_boundary_caps_app_roles(org: Org) -> None:
+    """An app role with the boundary can do its app's work (S3 objects in acme-dev-*
+    buckets, DynamoDB items, SQS, logs in the dev account) and nothing more, even when a
+    developer attached AdministratorAccess to it."""
+    w = org.w
+    example = org.policy_set(
+        "app-example", DEV, identity=[org.app_example], boundary=org.p[BOUNDARY]
+    )
+    worst = org.policy_set("app-admin", DEV, identity=[org.admin], boundary=org.p[BOUNDARY])
+    bucket, table = w.dev_buckets[0], w.tables[0]
+    queue = f"arn:aws:sqs:{HOME}:{DEV}:{w.tables[1]}"
+    work = [
+        ("s3:GetObject", f"arn:aws:s3:::{bucket}/{w.keys[0]}"),
+        ("s3:PutObject", f"arn:aws:s3:::{w.dev_buckets[1]}/{w.keys[1]}"),
+        ("dynamodb:GetItem", f"arn:aws:dynamodb:{HOME}:{DEV}:table/{table}"),
+        ("dynamodb:Query", f"arn:aws:dynamodb:{HOME}:{DEV}:table/{table}"),
+        ("sqs:SendMessage", queue),
+        ("sqs:ReceiveMessage", queue),
+        ("logs:PutLogEvents", f"arn:aws:logs:{HOME}:{DEV}:log-group:/aws/lambda/{w.app_roles[0]}:log-stream:x"),
+    ]  # fmt: skip
+    beyond = [
+        ("iam:CreateUser", f"arn:aws:iam::{DEV}:user/{w.users[0]}"),
+        ("iam:AttachRolePolicy", _role(w.app_roles[1])),
+        ("iam:PassRole", _role(w.app_roles[1])),
+        ("iam:CreateAccessKey", f"arn:aws:iam::{DEV}:user/{w.users[1]}"),
+        ("sts:AssumeRole", f"arn:aws:iam::{DEV}:role/Developer"),
+        ("ec2:RunInstances", f"arn:aws:ec2:{HOME}:{DEV}:instance/*"),
+        ("s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"),
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET_NAME}/{w.keys[0]}"),
+        ("dynamodb:DeleteTable", f"arn:aws:dynamodb:{HOME}:{DEV}:table/{table}"),
+        ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{HOME}:{DEV}:secret:{w.tables[1]}-AbCdEf"),
+        ("kms:ScheduleKeyDeletion", f"arn:aws:kms:{HOME}:{DEV}:key/{w.ids[0].lower()}"),
+    ]  # fmt: skip
+    cells = []
+    for i, name in enumerate(w.app_roles[:2]):
+        arn = f"arn:aws:sts::{DEV}:assumed-role/{name}/{w.sessions[i]}"
+        principal = _principal(arn)
+        for action, resource in work:
+            req = request(action, resource, principal=arn)
+            cells.append(
+                (Cell(f"app role {name} (data/app-role-policy.json + boundary)", req, True,
+                      f"let the boundary allow {action} on the app's resources: the boundary is the "
+                      "ceiling, so the app's own policy can only use what it allows"), example, principal)
+            )  # fmt: skip
+        for action, resource in beyond:
+            req = request(action, resource, principal=arn)
+            cells.append(
+                (Cell(f"app role {name} with AdministratorAccess + boundary", req, False,
+                      "allow in boundary.json only the app services' actions on the app's resources "
+                      "in the dev account (no iam:, sts:AssumeRole, ec2:, bucket or table "
+                      "administration, no other bucket or account)"), worst, principal)
+            )  # fmt: skip
+    judge(cells, T2)
+
+
+# ---------------------------------------------------------------- task 3: the bucket policy
+
+T3 = DOCS + "#task-3"
+
+
+def _bucket_callers(org: Org) -> list[tuple[str, str | None, str | None]]:
+    """(who, principal ARN or None for anonymous, aws:PrincipalOrgID)."""
+    w = org.w
+    return [
+        ("the prod deploy role (same account)", f"arn:aws:sts::{PROD}:assumed-role/deployer/{w.sessions[0]}", ORG_ID),
+        ("the dev CI role (another account of the organization)", f"arn:aws:sts::{DEV}:assumed-role/ci/{w.sessions[1]}", ORG_ID),
+        ("an auditor of the security account", f"arn:aws:sts::{SECURITY}:assumed-role/Auditor/{w.sessions[2]}", ORG_ID),
+        (f"a role of the new Workloads account {w.new_account}",
+         f"arn:aws:sts::{w.new_account}:assumed-role/ci/{w.sessions[3]}", ORG_ID),
+    ]  # fmt: skip
+
+
+def _outsiders(org: Org) -> list[tuple[str, str | None, str | None]]:
+    w = org.w
+    return [
+        (f"a role of account {w.outside_account} in another organization",
+         f"arn:aws:sts::{w.outside_account}:assumed-role/vendor/{w.sessions[0]}", w.outside_org),
+        (f"a user of account {w.outside_account}, in no organization",
+         f"arn:aws:iam::{w.outside_account}:user/{w.users[0]}", None),
+        ("an anonymous caller", None, None),
+    ]  # fmt: skip
+
+
+def _bucket_cells(org: Org, callers: list, items: list[tuple[str, str, bool, bool, str]]) -> list:
+    cells = []
+    for who, arn, org_id in callers:
+        principal = _principal(arn)
+        account = principal.account or "anonymous"
+        ps = org.policy_set("bucket", account, resource=[org.p[BUCKET]], resource_account=PROD)
+        for action, resource, tls, allowed, fix in items:
+            req = request(action, resource, org_id=org_id, tls=tls, principal=arn)
+            cells.append((Cell(who, req, allowed, fix), ps, principal))
+    return cells
+
+
+def _objects(org: Org) -> tuple[str, str]:
+    return (
+        f"arn:aws:s3:::{BUCKET_NAME}/{org.w.keys[1]}",
+        f"arn:aws:s3:::{BUCKET_NAME}/{org.w.keys[2]}",
+    )
+
+
+@pytest.mark.check(task=3, points=2)
+def test_bucket_refuses_requests_without_tls(org: Org) -> None:
+    """Every request to the release bucket without TLS is denied, from any caller, on the
+    bucket and on its objects."""
+    key, other = _objects(org)
+    fix = (
+        'add a Deny for everyone ("Principal": "*") on the bucket and its objects when '
+        '"aws:SecureTransport" is "false"'
+    )
+    items = [
+        ("s3:GetObject", key, False, False, fix),
+        ("s3:PutObject", other, False, False, fix),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET_NAME}", False, False, fix),
+    ]
+    judge(_bucket_cells(org, _bucket_callers(org), items), T3)
+
+
+@pytest.mark.check(task=3, points=2)
+def test_bucket_serves_the_organization(org: Org) -> None:
+    """Every principal of the organization, in any of its accounts (one that joined today
+    too), can read, list and write artifacts over TLS."""
+    key, other = _objects(org)
+    fix = (
+        "allow s3:GetObject and s3:PutObject on the objects and s3:ListBucket on the bucket to "
+        '"Principal": "*" when "aws:PrincipalOrgID" is the organization\'s ID (not a list of '
+        "accounts: accounts join and leave)"
+    )
+    items = [
+        ("s3:GetObject", key, True, True, fix),
+        ("s3:PutObject", other, True, True, fix),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET_NAME}", True, True, fix),
+    ]
+    judge(_bucket_cells(org, _bucket_callers(org), items), T3)
+
+
+@pytest.mark.check(task=3, points=3)
+def test_bucket_refuses_everyone_outside_the_organization(org: Org) -> None:
+    """No one outside the organization (another organization's role, a user of an account in
+    no organization, an anonymous caller) can read, list or write, and no one but the bucket's
+    own account can change the bucket's policy or delete it."""
+    key, other = _objects(org)
+    fix = (
+        'grant only to principals whose "aws:PrincipalOrgID" is the organization\'s ID; never '
+        "Allow with NotPrincipal (it allows everyone it does not name, anonymous callers too)"
+    )
+    items = [
+        ("s3:GetObject", key, True, False, fix),
+        ("s3:PutObject", other, True, False, fix),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET_NAME}", True, False, fix),
+    ]
+    cells = _bucket_cells(org, _outsiders(org), items)
+    admin_fix = "allow the organization reads and writes only, not s3:* (bucket administration)"
+    cells += _bucket_cells(
+        org,
+        _bucket_callers(org)[1:],
+        [
+            ("s3:PutBucketPolicy", f"arn:aws:s3:::{BUCKET_NAME}", True, False, admin_fix),
+            ("s3:DeleteBucket", f"arn:aws:s3:::{BUCKET_NAME}", True, False, admin_fix),
+            ("s3:DeleteObject", key, True, False, admin_fix),
+        ],
+    )
+    judge(cells, T3)
+
+
+# ---------------------------------------------------------------- task 4: the break-glass session
+
+T4 = DOCS + "#task-4"
+
+
+def _break_glass_cells(org: Org, items: list[tuple[str, str, bool, str]]) -> list:
+    w = org.w
+    arn = f"arn:aws:sts::{PROD}:assumed-role/BreakGlass/incident-{w.ids[1].lower()}"
+    principal = _principal(arn)
+    ps = org.policy_set("break-glass", PROD, session=org.p[SESSION])
+    cells = []
+    for action, resource, allowed, fix in items:
+        region = GLOBAL_REGION if action.startswith("iam:") else HOME
+        cells.append(
+            (Cell("the break-glass session", request(action, resource, region, principal=arn),
+                  allowed, fix), ps, principal)
+        )  # fmt: skip
+    return cells
+
+
+@pytest.mark.check(task=4, points=3)
+def test_break_glass_session_can_contain_an_incident(org: Org) -> None:
+    """The break-glass session can see instances, volumes and findings, stop any instance,
+    snapshot any volume and deactivate any user's access key in the prod account."""
+    w = org.w
+    fix = "allow this containment step in the session policy (for every instance, volume or user of the prod account)"
+    items = [
+        ("ec2:DescribeInstances", "*", True, fix),
+        ("ec2:DescribeVolumes", "*", True, fix),
+        ("cloudtrail:LookupEvents", "*", True, fix),
+        ("guardduty:GetFindings", f"arn:aws:guardduty:{HOME}:{PROD}:detector/{w.ids[0].lower()}", True, fix),
+        ("iam:ListAccessKeys", f"arn:aws:iam::{PROD}:user/{w.users[0]}", True, fix),
+    ]  # fmt: skip
+    for instance in w.instances:
+        items.append(
+            ("ec2:StopInstances", f"arn:aws:ec2:{HOME}:{PROD}:instance/{instance}", True, fix)
+        )
+    for volume in w.volumes:
+        items.append(
+            ("ec2:CreateSnapshot", f"arn:aws:ec2:{HOME}:{PROD}:volume/{volume}", True, fix)
+        )
+        items.append(("ec2:CreateSnapshot", f"arn:aws:ec2:{HOME}::snapshot/*", True, fix))
+    for user in w.users:
+        items.append(("iam:UpdateAccessKey", f"arn:aws:iam::{PROD}:user/{user}", True, fix))
+    judge(_break_glass_cells(org, items), T4)
+
+
+@pytest.mark.check(task=4, points=3)
+def test_break_glass_session_can_do_nothing_else(org: Org) -> None:
+    """Whatever the BreakGlass role allows (AdministratorAccess), the session cannot destroy
+    evidence, read data, or change permissions: no terminate, delete, new keys or users,
+    policies, role passing or reading objects and secrets."""
+    w = org.w
+    fix = "allow only the containment actions in the session policy; a session policy caps the role's AdministratorAccess"
+    instance = f"arn:aws:ec2:{HOME}:{PROD}:instance/{w.instances[0]}"
+    items = [
+        ("ec2:TerminateInstances", instance, False, fix),
+        ("ec2:RunInstances", f"arn:aws:ec2:{HOME}:{PROD}:instance/*", False, fix),
+        ("ec2:DeleteVolume", f"arn:aws:ec2:{HOME}:{PROD}:volume/{w.volumes[0]}", False, fix),
+        ("ec2:DeleteSnapshot", f"arn:aws:ec2:{HOME}::snapshot/snap-0{_hex(random.Random(w.ids[0]), 16)}", False, fix),
+        ("iam:DeleteAccessKey", f"arn:aws:iam::{PROD}:user/{w.users[0]}", False,
+         "deactivate keys (iam:UpdateAccessKey), never delete them: a deleted key is lost evidence"),
+        ("iam:CreateAccessKey", f"arn:aws:iam::{PROD}:user/{w.users[1]}", False, fix),
+        ("iam:CreateUser", f"arn:aws:iam::{PROD}:user/{w.sessions[0]}", False, fix),
+        ("iam:AttachRolePolicy", f"arn:aws:iam::{PROD}:role/BreakGlass", False, fix),
+        ("iam:PassRole", f"arn:aws:iam::{PROD}:role/{w.app_roles[0]}", False, fix),
+        ("sts:AssumeRole", f"arn:aws:iam::{PROD}:role/{w.app_roles[1]}", False, fix),
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET_NAME}/{w.keys[0]}", False, fix),
+        ("s3:DeleteBucket", f"arn:aws:s3:::{BUCKET_NAME}", False, fix),
+        ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{HOME}:{PROD}:secret:{w.tables[0]}-AbCdEf", False, fix),
+        ("kms:ScheduleKeyDeletion", f"arn:aws:kms:{HOME}:{PROD}:key/{w.ids[1].lower()}", False, fix),
+        ("cloudtrail:DeleteTrail", f"arn:aws:cloudtrail:{HOME}:{PROD}:trail/org-trail", False, fix),
+    ]  # fmt: skip
+    judge(_break_glass_cells(org, items), T4)
+
+
+# ---------------------------------------------------------------- Access Analyzer's checks
+
+
+def _validator_check(documents: dict[str, Any], names: tuple[str, ...], docs: str) -> None:
+    from grader.aws.iam.validate import validate_policy
+
+    bad = []
+    for name in names:
+        _kind, policy_type, resource_type, _task = FILES[name]
+        for finding in validate_policy(documents[name], policy_type, resource_type=resource_type):
+            if finding.finding_type in ("ERROR", "SECURITY_WARNING"):
+                bad.append(f"{name}: {finding.describe()}")
+    if bad:
+        kinds = " or ".join(sorted({"--type " + _cli_type(n) for n in names}))
+        fail(
+            expected="no ERROR or SECURITY_WARNING finding from Access Analyzer's policy checks",
+            found=listing(bad, limit=4),
+            fix=f"fix each finding; run `grader iam validate FILE {kinds}` to see them all",
+            docs=docs,
+        )
+
+
+def _cli_type(name: str) -> str:
+    return {
+        SCP: "scp",
+        BUCKET: "resource --resource-type AWS::S3::Bucket",
+        BOUNDARY: "boundary",
+    }.get(name, "identity")
+
+
+@pytest.mark.check(task=1, points=1)
+def test_scp_passes_access_analyzer(documents: dict[str, Any]) -> None:
+    """Access Analyzer's checks for an SCP find no error or security warning in scp.json."""
+    _validator_check(documents, (SCP,), T1)
+
+
+@pytest.mark.check(task=2, points=1)
+def test_delegation_passes_access_analyzer(documents: dict[str, Any]) -> None:
+    """Access Analyzer's checks find no error or security warning (such as iam:PassRole on
+    every role) in the boundary or the developers' policy."""
+    _validator_check(documents, (BOUNDARY, DELEGATED), T2)
+
+
+@pytest.mark.check(task=3, points=1)
+def test_bucket_policy_passes_access_analyzer(documents: dict[str, Any]) -> None:
+    """Access Analyzer's checks for an S3 bucket policy find no error or security warning
+    (such as Allow with NotPrincipal)."""
+    _validator_check(documents, (BUCKET,), T3)
+
+
+@pytest.mark.check(task=4, points=1)
+def test_session_policy_passes_access_analyzer(documents: dict[str, Any]) -> None:
+    """Access Analyzer's checks find no error or security warning in the session policy."""
+    _validator_check(documents, (SESSION,), T4)

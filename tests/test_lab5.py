@@ -1,0 +1,310 @@
+"""lab5: does the solution pass, does the starter fail, and does every check fail on at
+least one wrong answer? Each wrong answer is the reference solution with one mistake a
+learner could make, graded by the real runner."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.checkinfo import read_checks
+from grader.checks import lab5 as checks
+from grader.course import load_course
+from grader.runner import run_lab
+from tests.conftest import ROOT
+
+LAB = load_course(ROOT).lab("lab5")
+SOLUTION = {
+    name: json.loads((ROOT / "solutions" / "lab5" / name).read_text()) for name in LAB.files
+}
+SCP, BOUNDARY, DELEGATED, BUCKET, SESSION = (
+    "scp.json",
+    "boundary.json",
+    "delegated-admin-policy.json",
+    "bucket-policy.json",
+    "break-glass-session-policy.json",
+)
+
+
+def grade(tmp_path: Path, changes: dict[str, dict] | None = None, seed: int = 11):
+    folder = tmp_path / "lab5"
+    shutil.copytree(ROOT / "labs" / "lab5", folder)
+    for name in LAB.files:
+        doc = (changes or {}).get(name) or SOLUTION[name]
+        (folder / name).write_text(json.dumps(doc, indent=2))
+    result = run_lab(LAB, folder, seed=seed)
+    assert result.problem is None, result.problem
+    return {c.id: c for c in result.checks}
+
+
+def solution(name: str) -> dict:
+    return copy.deepcopy(SOLUTION[name])
+
+
+def statement(doc: dict, sid: str) -> dict:
+    return next(s for s in doc["Statement"] if s.get("Sid") == sid)
+
+
+def changed(name: str, sid: str, **changes) -> dict[str, dict]:
+    """The solution's ``name`` with statement ``sid`` changed (a None value drops the key)."""
+    doc = solution(name)
+    st = statement(doc, sid)
+    for key, value in changes.items():
+        if value is None:
+            st.pop(key, None)
+        else:
+            st[key] = value
+    return {name: doc}
+
+
+def without(name: str, *sids: str) -> dict[str, dict]:
+    doc = solution(name)
+    doc["Statement"] = [s for s in doc["Statement"] if s.get("Sid") not in sids]
+    return {name: doc}
+
+
+def added(name: str, *statements: dict) -> dict[str, dict]:
+    doc = solution(name)
+    doc["Statement"].extend(statements)
+    return {name: doc}
+
+
+def test_solution_passes_every_check(tmp_path):
+    results = grade(tmp_path)
+    assert {c.status for c in results.values()} == {"passed"}
+    assert set(results) == {c.name for c in read_checks(LAB.checks_module)}
+
+
+def test_starter_fails_and_shows_which_policy_decided(tmp_path):
+    result = run_lab(LAB, LAB.folder, seed=3)
+    by_id = {c.id: c for c in result.checks}
+    assert not result.passed
+    regions = by_id["test_scp_denies_unapproved_regions"]
+    assert regions.status == "failed"
+    assert regions.found.startswith("allowed: statement 1 of AdministratorAccess")
+    nat = by_id["test_bucket_policy_passes_access_analyzer"]
+    assert "ALLOW_WITH_NOT_PRINCIPAL" in nat.found
+    outside = by_id["test_bucket_refuses_everyone_outside_the_organization"]
+    assert "TODOTask3EveryoneButTheOldVendor" in outside.found
+    session = by_id["test_break_glass_session_can_do_nothing_else"]
+    assert "session policy break-glass-session-policy.json" in session.found
+
+
+ORG_ACCOUNTS = [checks.DEV, checks.PROD, checks.SECURITY]
+# check that must fail -> the files changed from the solution (a mistake a learner makes)
+WRONG_ANSWERS: dict[str, dict[str, dict]] = {
+    # a bucket policy written like an identity policy: no Principal
+    "test_every_file_is_valid_iam": changed(
+        BUCKET, "OrganizationReadsAndWritesArtifacts", Principal=None
+    ),
+    # a session policy longer than STS accepts
+    "test_the_setup_deploys_to_the_sandbox": added(
+        SESSION,
+        *[
+            {
+                "Sid": f"Stop{i}",
+                "Effect": "Allow",
+                "Action": "ec2:StopInstances",
+                "Resource": f"arn:aws:ec2:ap-northeast-1:{checks.PROD}:instance/i-0{i:016x}",
+            }
+            for i in range(30)
+        ],
+    ),
+    "test_scp_keeps_accounts_in_the_organization": without(SCP, "StayInTheOrganization"),
+    # only the obvious action: a trail logging nothing is stopped in all but name
+    "test_scp_keeps_cloudtrail_and_guardduty_running": changed(
+        SCP, "KeepCloudTrailRecording", Action="cloudtrail:StopLogging"
+    ),
+    # a list of Regions to block instead of a list to allow
+    "test_scp_denies_unapproved_regions": changed(
+        SCP,
+        "OnlyApprovedRegions",
+        Condition={"StringEquals": {"aws:RequestedRegion": ["us-west-2", "eu-west-1"]}},
+    ),
+    # every action denied outside the approved Regions, global services included
+    "test_scp_exempts_global_services": changed(
+        SCP, "OnlyApprovedRegions", NotAction=None, Action="*"
+    ),
+    # the wrong path
+    "test_developers_create_app_roles_with_the_boundary": changed(
+        DELEGATED,
+        "CreateAndManageAppRolesOnlyWithTheBoundary",
+        Resource=f"arn:aws:iam::{checks.DEV}:role/apps/*",
+    ),
+    # StringLike with a wildcard also matches AppRoleBoundaryLax and friends
+    "test_developers_cannot_create_roles_without_the_boundary": changed(
+        DELEGATED,
+        "CreateAndManageAppRolesOnlyWithTheBoundary",
+        Condition={"StringLike": {"iam:PermissionsBoundary": f"{checks.BOUNDARY_ARN}*"}},
+    ),
+    # developers may manage policies, and nothing protects the boundary's own versions
+    "test_developers_cannot_remove_or_change_the_boundary": {
+        DELEGATED: {
+            **SOLUTION[DELEGATED],
+            "Statement": [
+                s for s in SOLUTION[DELEGATED]["Statement"] if s["Sid"] != "NeverEditTheBoundary"
+            ]
+            + [
+                {
+                    "Sid": "ManagePolicies",
+                    "Effect": "Allow",
+                    "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+                    "Resource": f"arn:aws:iam::{checks.DEV}:policy/*",
+                }
+            ],
+        }
+    },
+    # PassRole without iam:PassedToService: an app role can go to an EC2 instance
+    "test_developers_cannot_escalate": changed(
+        DELEGATED, "PassAppRolesToLambdaOnly", Condition=None
+    ),
+    # a boundary that allows all of S3
+    "test_boundary_caps_app_roles": changed(BOUNDARY, "AppObjects", Action="s3:*", Resource="*"),
+    "test_bucket_refuses_requests_without_tls": without(BUCKET, "DenyRequestsWithoutTLS"),
+    # today's accounts instead of the organization
+    "test_bucket_serves_the_organization": changed(
+        BUCKET,
+        "OrganizationReadsAndWritesArtifacts",
+        Principal={"AWS": [f"arn:aws:iam::{a}:root" for a in ORG_ACCOUNTS]},
+        Condition=None,
+    ),
+    # the NotPrincipal anti-pattern
+    "test_bucket_refuses_everyone_outside_the_organization": changed(
+        BUCKET,
+        "OrganizationReadsAndWritesArtifacts",
+        Principal=None,
+        NotPrincipal={"AWS": "arn:aws:iam::999988887777:root"},
+        Condition=None,
+    ),
+    # forgot the snapshot the volume turns into
+    "test_break_glass_session_can_contain_an_incident": changed(
+        SESSION,
+        "SnapshotVolumesForForensics",
+        Resource=f"arn:aws:ec2:*:{checks.PROD}:volume/*",
+    ),
+    # all of EC2 "to be safe"
+    "test_break_glass_session_can_do_nothing_else": changed(
+        SESSION, "StopAffectedInstances", Action="ec2:*"
+    ),
+    # a misspelled action
+    "test_scp_passes_access_analyzer": changed(
+        SCP,
+        "KeepGuardDutyWatching",
+        Action=[*checks.GUARDDUTY_TAMPERING, "guardduty:DisableDetector"],
+    ),
+    # PassRole on every role in the boundary
+    "test_delegation_passes_access_analyzer": added(
+        BOUNDARY,
+        {"Sid": "PassAnything", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+    ),
+    "test_bucket_policy_passes_access_analyzer": added(
+        BUCKET,
+        {
+            "Sid": "EveryoneButTheVendor",
+            "Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::999988887777:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-release-artifacts/*",
+        },
+    ),
+    # a session policy allowing everything
+    "test_session_policy_passes_access_analyzer": {
+        SESSION: {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+    },
+}
+
+
+def test_every_check_has_a_wrong_answer():
+    assert set(WRONG_ANSWERS) == {c.name for c in read_checks(LAB.checks_module)}
+
+
+@pytest.mark.parametrize("check_id", sorted(WRONG_ANSWERS))
+def test_each_check_fails_on_its_wrong_answer(tmp_path, check_id):
+    results = grade(tmp_path, WRONG_ANSWERS[check_id])
+    assert results[check_id].status == "failed", results[check_id]
+    assert results[check_id].found or results[check_id].message
+
+
+@pytest.mark.parametrize(
+    "check_id",
+    [
+        "test_scp_denies_unapproved_regions",
+        "test_developers_create_app_roles_with_the_boundary",
+        "test_break_glass_session_can_contain_an_incident",
+    ],
+)
+def test_matrix_failures_explain_the_deciding_policy(tmp_path, check_id):
+    """The message names the decision word and the policy that decided."""
+    found = grade(tmp_path, WRONG_ANSWERS[check_id])[check_id].found
+    assert found.split(":", 1)[0] in ("allowed", "explicitDeny", "implicitDeny")
+    assert ".json" in found or "AdministratorAccess" in found
+
+
+def test_hard_coded_answers_fail_on_a_new_seed(tmp_path):
+    """Listing the Regions, roles and instances of one run does not pass the next run."""
+    world = checks.make_world(11)
+    scp = changed(
+        SCP,
+        "OnlyApprovedRegions",
+        Condition={"StringEquals": {"aws:RequestedRegion": list(world.regions)}},
+    )
+    delegated = changed(
+        DELEGATED,
+        "CreateAndManageAppRolesOnlyWithTheBoundary",
+        Resource=[f"arn:aws:iam::{checks.DEV}:role/app/{n}" for n in world.app_roles],
+    )
+    session = changed(
+        SESSION,
+        "StopAffectedInstances",
+        Resource=[f"arn:aws:ec2:*:{checks.PROD}:instance/{i}" for i in world.instances],
+    )
+    hard_coded = {**scp, **delegated, **session}
+    same = grade(tmp_path / "same", hard_coded, seed=11)
+    for check_id in (
+        "test_scp_denies_unapproved_regions",
+        "test_developers_create_app_roles_with_the_boundary",
+        "test_break_glass_session_can_contain_an_incident",
+    ):
+        assert same[check_id].status == "passed", same[check_id]
+    other = grade(tmp_path / "other", hard_coded, seed=12)
+    for check_id in (
+        "test_scp_denies_unapproved_regions",
+        "test_developers_create_app_roles_with_the_boundary",
+        "test_break_glass_session_can_contain_an_incident",
+    ):
+        assert other[check_id].status == "failed", other[check_id]
+
+
+def test_data_matches_what_the_checks_use():
+    data = ROOT / "labs" / "lab5" / "data"
+    organization = json.loads((data / "organization.json").read_text())
+    assert organization["organization_id"] == checks.ORG_ID
+    assert organization["management_account"] == checks.MANAGEMENT
+    assert tuple(organization["approved_regions"]) == checks.APPROVED_REGIONS
+    assert organization["dev"]["permissions_boundary"] == checks.BOUNDARY_ARN
+    assert organization["prod"]["release_bucket"] == checks.BUCKET_NAME
+    accounts = {
+        a["name"]: a["id"]
+        for ou in organization["root"]["organizational_units"]
+        for a in ou["accounts"]
+    }
+    assert accounts == {"security": checks.SECURITY, "dev": checks.DEV, "prod": checks.PROD}
+    assert json.loads((data / "app-role-policy.json").read_text()) == checks.APP_ROLE_POLICY
+    for name in ("FullAWSAccess.json", "AdministratorAccess.json"):
+        assert json.loads((data / name).read_text()) == checks.ADMIN_POLICY
+
+
+def test_worlds_differ_between_seeds_and_keep_us_east_1():
+    a, b = checks.make_world(1), checks.make_world(2)
+    assert a != b
+    for world in (a, b):
+        assert "us-east-1" in world.regions
+        assert not set(world.regions) & set(checks.APPROVED_REGIONS)
+        assert world.new_account not in ORG_ACCOUNTS
