@@ -48,7 +48,7 @@ def where(tb):
     return {"line": f.lineno, "code": (f.line or "").strip()}
 
 
-args = json.load(sys.stdin)
+calls = json.load(sys.stdin)
 sys.path.insert(0, str(Path(module_path).resolve().parent))
 try:
     spec = importlib.util.spec_from_file_location("learner_module", module_path)
@@ -64,21 +64,23 @@ func = getattr(module, function, None)
 if not callable(func):
     report({"error": "MissingFunction", "message": f"no function named {function}"})
     sys.exit(0)
-try:
-    value = func(*args)
-except SystemExit as exc:
-    report({"error": "SystemExit", "message": f"sys.exit({exc.code!r}) was called", "where": where(exc.__traceback__)})
-    sys.exit(0)
-except BaseException as exc:
-    report({"error": type(exc).__name__, "message": str(exc), "where": where(exc.__traceback__)})
-    sys.exit(0)
-try:
-    text = json.dumps({"value": value})
-except (TypeError, ValueError) as exc:
-    report({"error": "NotJSON", "message": f"{function} returned a value that is not plain JSON data ({exc})"})
-    sys.exit(0)
-with open(out_path, "w", encoding="utf-8") as out:
-    out.write(text)
+results = []
+for args in calls:
+    try:
+        value = func(*args)
+    except SystemExit as exc:
+        results.append({"error": "SystemExit", "message": f"sys.exit({exc.code!r}) was called", "where": where(exc.__traceback__)})
+        continue
+    except BaseException as exc:
+        results.append({"error": type(exc).__name__, "message": str(exc), "where": where(exc.__traceback__)})
+        continue
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        results.append({"error": "NotJSON", "message": f"{function} returned a value that is not plain JSON data ({exc})"})
+        continue
+    results.append({"value": value})
+report({"results": results})
 """
 
 
@@ -105,7 +107,34 @@ def call_learner(
     way the call can fail: a syntax error, an exception, ``sys.exit``, a killed process,
     a time-out, a value that is not JSON.
     """
-    module_path = Path(module_path)
+    (outcome,), output = _run(Path(module_path), function, [list(args)], timeout)
+    if isinstance(outcome, LearnerCodeError):
+        raise outcome
+    return LearnerResult(value=outcome, output=output)
+
+
+def call_learner_many(
+    module_path: Path,
+    function: str,
+    calls: list[tuple[Any, ...]],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[LearnerResult | LearnerCodeError]:
+    """Several calls of ``function`` in ONE child process (one start-up, one import).
+
+    Each call's outcome is its value or its own LearnerCodeError. A failure of the whole
+    process (syntax error, missing function, time-out over all calls, os._exit) raises.
+    """
+    outcomes, output = _run(Path(module_path), function, [list(a) for a in calls], timeout)
+    return [
+        o if isinstance(o, LearnerCodeError) else LearnerResult(value=o, output=output)
+        for o in outcomes
+    ]
+
+
+def _run(
+    module_path: Path, function: str, calls: list[list[Any]], timeout: float
+) -> tuple[list[Any], str]:
     name = module_path.name
     if not module_path.is_file():
         raise LearnerCodeError(f"{name}: no such file")
@@ -120,7 +149,7 @@ def call_learner(
             start_new_session=True,  # a time-out ends the learner's child processes too
         )
         try:
-            output, _ = proc.communicate(json.dumps(list(args)).encode(), timeout=timeout)
+            output, _ = proc.communicate(json.dumps(calls).encode(), timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
             output, _ = proc.communicate()
@@ -137,9 +166,13 @@ def call_learner(
                 "returned; does the code call os._exit or kill itself?",
                 printed,
             ) from None
-    if "error" in data:
+    if "error" in data:  # the file could not be loaded: every call fails the same way
         raise LearnerCodeError(_describe(name, function, data), printed)
-    return LearnerResult(value=data["value"], output=printed)
+    outcomes = [
+        LearnerCodeError(_describe(name, function, r), printed) if "error" in r else r["value"]
+        for r in data["results"]
+    ]
+    return outcomes, printed
 
 
 def _describe(name: str, function: str, data: dict[str, Any]) -> str:

@@ -142,3 +142,31 @@ def test_sibling_modules_can_be_imported(tmp_path):
         tmp_path, "from helpers import double\ndef generate(n):\n    return double(n)\n"
     )
     assert call_learner(path, "generate", 21).value == 42
+
+
+def test_many_calls_share_one_process_and_keep_their_own_errors(tmp_path):
+    from grader.learner import call_learner_many
+
+    path = learner_file(
+        tmp_path,
+        """
+        import os
+        def generate(n):
+            if n == 2:
+                raise ValueError("two is bad")
+            return [n, os.getpid()]
+    """,
+    )
+    first, second, third = call_learner_many(path, "generate", [(1,), (2,), (3,)])
+    assert first.value[0] == 1 and third.value[0] == 3
+    assert first.value[1] == third.value[1]  # the same process
+    assert isinstance(second, LearnerCodeError)
+    assert "generate_policy.py:5: ValueError: two is bad" in str(second)
+
+
+def test_many_calls_time_out_together(tmp_path):
+    from grader.learner import call_learner_many
+
+    path = learner_file(tmp_path, "def generate(n):\n    while n:\n        pass\n")
+    with pytest.raises(LearnerCodeError, match="did not return within 2 s"):
+        call_learner_many(path, "generate", [(0,), (1,)], timeout=2)
