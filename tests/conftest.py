@@ -3,6 +3,7 @@ throwaway courses for testing the runner on labs that misbehave."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,6 +14,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_hook():
+    """hooks/checks_table.py, imported by path as MkDocs does (hooks/ is not a package)."""
+    name = "docs_hook_checks_table"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / "checks_table.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while it loads
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def run_grader(

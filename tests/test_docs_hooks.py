@@ -4,26 +4,15 @@ and the CLI help rendered from an argparse parser."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
 
+from tests.conftest import load_hook
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_hook():
-    """hooks/checks_table.py, imported by path as MkDocs does (hooks/ is not a package)."""
-    name = "docs_hook_checks_table"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / "checks_table.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while it loads
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 hook = load_hook()

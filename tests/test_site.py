@@ -8,7 +8,6 @@ The site is built once per test session, into a temporary folder.
 from __future__ import annotations
 
 import html
-import importlib.util
 import os
 import re
 import subprocess
@@ -19,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.conftest import load_hook
 
 ROOT = Path(__file__).resolve().parents[1]
 MERMAID = "assets/vendor/mermaid/mermaid.min.js"
@@ -32,17 +33,6 @@ CDN_NAMES = (
     "api.github.com",
     "googletagmanager",
 )
-
-
-def load_hook():
-    """hooks/checks_table.py, imported by path as MkDocs does (hooks/ is not a package)."""
-    name = "docs_hook_checks_table"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / "checks_table.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while it loads
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def run_mkdocs(config_dir: Path, out: Path, config: Path | None = None):

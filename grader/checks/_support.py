@@ -9,6 +9,8 @@ assertion or a traceback.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -51,3 +53,63 @@ def load_learner_json(lab_dir: Path, name: str, docs: str | None = None) -> Any:
             fix="fix the file at that spot and save it (the starter is restored by `grader reset`)",
             docs=docs,
         )
+
+
+def deploy_role_policies(
+    aws: Any,
+    lab_dir: Path,
+    roles: Sequence[tuple[str, str, str]],
+    *,
+    account: str,
+    too_long_fix: str,
+) -> None:
+    """The deploy gate of the IAM labs: each ``(file, role name, docs anchor)`` becomes a
+    customer managed policy within IAM's quota, attached to a role the account may assume.
+
+    moto validates the grammar (MalformedPolicyDocument) but not the size quota, so the
+    quota is checked here, as IAM counts it: white space excluded.
+    """
+    from botocore.exceptions import ClientError
+
+    from grader.aws.iam.policy import IDENTITY_QUOTA
+
+    iam = aws.client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    for name, role, docs in roles:
+        text = (lab_dir / name).read_text(encoding="utf-8-sig")
+        size = len("".join(text.split()))
+        if size > IDENTITY_QUOTA:
+            fail(
+                expected=f"{name} to fit in a customer managed policy "
+                f"({IDENTITY_QUOTA:,} characters without white space)",
+                found=f"LimitExceeded: {size:,} characters",
+                fix=too_long_fix,
+                docs=docs,
+            )
+        try:
+            arn = iam.create_policy(PolicyName=f"{role}-policy", PolicyDocument=text)["Policy"][
+                "Arn"
+            ]
+            iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            fail(
+                expected=f"IAM to accept {name}",
+                found=f"{err.get('Code')}: {err.get('Message')}",
+                fix="correct the policy so IAM accepts it",
+                docs=docs,
+            )
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [arn]

@@ -7,7 +7,6 @@ made up from the run's seed, so a policy that lists instance IDs cannot pass.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +14,12 @@ from pathlib import Path
 import pytest
 
 from grader.aws.iam import MalformedPolicyError, Policy, Request, evaluate, parse_policy
-from grader.checks._support import fail, listing, load_learner_json
+from grader.checks._support import deploy_role_policies, fail, listing, load_learner_json
 
 ACCOUNT = "123456789012"  # the team's account, as in data/inventory.json
 REGION = "ap-northeast-1"
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
 DOCS = "least-privilege/lab3.md"
-# IAM's quota for a customer managed policy, white space not counted (IAM User Guide,
-# "IAM and AWS STS quotas": "Managed policy size 6,144 characters").
-MANAGED_POLICY_LIMIT = 6144
 # What an operator may be granted: the duty (start, stop) and seeing what it acts on.
 OPERATOR_DUTY = {"ec2:startinstances", "ec2:stopinstances"}
 # What "seeing EC2 and VPC" means, as the requests a viewer must be able to make.
@@ -146,45 +142,13 @@ def test_both_policies_deploy_to_the_sandbox(
 ) -> None:
     """Both policies deploy to the sandbox account: created as managed policies within IAM's
     6,144-character limit and attached to their roles."""
-    from botocore.exceptions import ClientError
-
-    iam = aws.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    for name, role in ((VIEWER, "ec2-viewer"), (OPERATOR, "ec2-operator")):
-        text = (lab_dir / name).read_text(encoding="utf-8-sig")
-        size = len("".join(text.split()))
-        if size > MANAGED_POLICY_LIMIT:
-            fail(
-                expected=f"{name} to fit in a customer managed policy ({MANAGED_POLICY_LIMIT:,} characters without white space)",
-                found=f"LimitExceeded: {size:,} characters",
-                fix="grant only what the duty needs; a policy that long grants far too much",
-                docs=DOCS + "#task-4",
-            )
-        try:
-            arn = iam.create_policy(PolicyName=role + "-policy", PolicyDocument=text)["Policy"][
-                "Arn"
-            ]
-            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
-            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            fail(
-                expected=f"IAM to accept {name}",
-                found=f"{err.get('Code')}: {err.get('Message')}",
-                fix="correct the policy so IAM accepts it",
-                docs=DOCS + "#task-4",
-            )
-        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
-        assert [p["PolicyArn"] for p in attached] == [arn]
+    deploy_role_policies(
+        aws,
+        lab_dir,
+        [(VIEWER, "ec2-viewer", DOCS + "#task-4"), (OPERATOR, "ec2-operator", DOCS + "#task-4")],
+        account=ACCOUNT,
+        too_long_fix="grant only what the duty needs; a policy that long grants far too much",
+    )
 
 
 # ---------------------------------------------------------------- task 1: the viewer

@@ -25,7 +25,7 @@ import pytest
 from grader.aws.iam import MalformedPolicyError, Policy, Request, evaluate, parse_policy
 from grader.aws.trail import GeneratedTrail, generate_trail, map_event, passed_roles
 from grader.aws.trail.records import event_time, parse_time, principal_matches
-from grader.checks._support import fail, listing, load_learner_json
+from grader.checks._support import deploy_role_policies, fail, listing, load_learner_json
 from grader.jsonfile import InputError, load_json
 from grader.learner import LearnerCodeError, call_learner_many
 
@@ -55,9 +55,6 @@ LOOKALIKE_APPS = ("orders", "billing", "catalog", "checkout", "profile", "paymen
 # The unused-service rule of task 3: IAM's own advice for access advisor data is to look at
 # a recent period; this lab uses 90 days before the report (JobCompletionDate).
 UNUSED_AFTER = timedelta(days=90)
-# IAM's quota for a customer managed policy, white space not counted (IAM User Guide,
-# "IAM and AWS STS quotas": "Managed policy size 6,144 characters").
-MANAGED_POLICY_LIMIT = 6144
 # Severities a clean policy must not have (Access Analyzer's findingType values).
 BLOCKING = ("ERROR", "SECURITY_WARNING")
 # IAM's own Region for a global service: aws:RequestedRegion is us-east-1 for IAM calls.
@@ -323,47 +320,14 @@ def test_both_policies_deploy_to_the_sandbox(
 ) -> None:
     """Both policies deploy to the sandbox account: created as managed policies and attached
     to the deploy-role and legacy-role roles."""
-    from botocore.exceptions import ClientError
-
-    iam = aws.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    for name, role, task in ((DEPLOY, "deploy-role", 2), (LEGACY, "legacy-role", 3)):
-        text = (lab_dir / name).read_text(encoding="utf-8-sig")
-        size = len("".join(text.split()))
-        if size > MANAGED_POLICY_LIMIT:  # moto does not enforce IAM's quota: the check does
-            fail(
-                expected=f"{name} to fit in a customer managed policy "
-                f"({MANAGED_POLICY_LIMIT:,} characters without white space)",
-                found=f"LimitExceeded: {size:,} characters",
-                fix="group actions that share resources into one statement; a policy that long "
-                "grants far more than one job needs",
-                docs=f"{DOCS}#task-{task}",
-            )
-        try:
-            arn = iam.create_policy(PolicyName=f"{role}-policy", PolicyDocument=text)["Policy"][
-                "Arn"
-            ]
-            iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
-            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            fail(
-                expected=f"IAM to accept {name}",
-                found=f"{err.get('Code')}: {err.get('Message')}",
-                fix="correct the policy so IAM accepts it (a policy this long grants too much)",
-                docs=f"{DOCS}#task-{task}",
-            )
-        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
-        assert [p["PolicyArn"] for p in attached] == [arn]
+    deploy_role_policies(
+        aws,
+        lab_dir,
+        [(DEPLOY, "deploy-role", f"{DOCS}#task-2"), (LEGACY, "legacy-role", f"{DOCS}#task-3")],
+        account=ACCOUNT,
+        too_long_fix="group actions that share resources into one statement; a policy that long "
+        "grants far more than one job needs",
+    )
 
 
 # ---------------------------------------------------------------- task 2: the refined policy

@@ -34,6 +34,7 @@ from grader.aws.iam import (
     parse_policy,
     parse_principal,
 )
+from grader.aws.iam.policy import IDENTITY_QUOTA, SCP_QUOTA, SESSION_POLICY_QUOTA
 from grader.checks._support import fail, listing, load_learner_json
 
 DOCS = "least-privilege/lab5.md"
@@ -357,9 +358,15 @@ def test_every_file_is_valid_iam(policies: dict[str, Policy]) -> None:
     assert set(policies) == set(FILES)
 
 
-# IAM and STS quotas: a role session policy's plain text may hold 2,048 characters; an SCP
-# 5,120 (Organizations quotas); IAM's managed policies 6,144 without white space.
-SIZE_LIMITS = {SCP: 5120, BOUNDARY: 6144, DELEGATED: 6144, SESSION: 2048, BUCKET: 20480}
+# The quotas, from the IAM engine (IAM, STS and Organizations quotas); a bucket policy may
+# hold 20 KB (Amazon S3 quotas).
+SIZE_LIMITS = {
+    SCP: SCP_QUOTA,
+    BOUNDARY: IDENTITY_QUOTA,
+    DELEGATED: IDENTITY_QUOTA,
+    SESSION: SESSION_POLICY_QUOTA,
+    BUCKET: 20_480,
+}
 
 
 @pytest.mark.check(task=5, points=2, gate=True)

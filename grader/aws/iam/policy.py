@@ -19,6 +19,10 @@ from .model import ALLOW, DENY, Policy, Statement
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 VARIABLES_VERSION = "2012-10-17"  # policy variables exist only from this version on
+# Size quotas, in characters (IAM and AWS STS quotas; AWS Organizations quotas):
+IDENTITY_QUOTA = 6_144  # a customer managed policy, white space not counted
+SCP_QUOTA = 5_120  # a service control policy
+SESSION_POLICY_QUOTA = 2_048  # a session policy passed to AssumeRole, plain text
 TOP_FIELDS = ("Version", "Id", "Statement")
 STATEMENT_FIELDS = (
     "Sid",

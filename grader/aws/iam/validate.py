@@ -22,6 +22,7 @@ from .arns import PARTITIONS, arn_matches
 from .catalog import Catalog, load_catalog
 from .findings import FINDING_TYPES, Finding, Location, Position, Span, make_finding
 from .jsonpos import Locator
+from .policy import IDENTITY_QUOTA, SCP_QUOTA, STATEMENT_FIELDS, TOP_FIELDS, VERSIONS
 from .schema import TAG_KEYS, Schema, load_schema
 from .validate_conditions import check_condition, check_variables
 from .validate_context import (
@@ -60,23 +61,6 @@ RESOURCE_TYPES: Mapping[str, tuple[str, int]] = {
     "AWS::DynamoDB::Stream": ("dynamodb", 20_480),
     TRUST_POLICY: ("sts", 2_048),
 }
-VERSIONS = ("2012-10-17", "2008-10-17")
-# Quotas: IAM managed policy 6,144 characters without whitespace; SCP 5,120 characters.
-IDENTITY_QUOTA = 6_144
-SCP_QUOTA = 5_120
-
-TOP_FIELDS = ("Version", "Id", "Statement")
-STATEMENT_FIELDS = (
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-)
 PRINCIPAL_KEYS = ("AWS", "Service", "Federated", "CanonicalUser")
 # Actions a role trust policy grants; a resource policy made only of these, with no
 # Resource element, is read as a trust policy even when no resource type is given.

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from grader.jsonfile import InputError
+
 from .records import TrailRecordError, event_time, parse_time, record_id
 
 # AccountID_CloudTrail_RegionName_YYYYMMDDTHHmmZ_UniqueString.json.gz
@@ -37,18 +39,9 @@ _REQUIRED = ("eventTime", "eventSource", "eventName")
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a real log file is far smaller; this stops a wrong path
 
 
-class TrailFileError(Exception):
-    """A trail file that cannot be used. ``str()`` names the file and what is wrong."""
-
-    def __init__(
-        self, path: str | Path, message: str, line: int | None = None, col: int | None = None
-    ) -> None:
-        self.path = str(path)
-        self.message = message
-        self.line = line
-        self.col = col
-        where = self.path if line is None else f"{self.path}:{line}:{col}"
-        super().__init__(f"{where}: {message}")
+class TrailFileError(InputError):
+    """A trail file that cannot be used. ``str()`` names the file and what is wrong (the
+    same shape as any other bad file the learner gives: path, line, column, message)."""
 
 
 @dataclass(frozen=True)
