@@ -92,15 +92,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- check
 
 
-def _import_rich() -> None:
+def _import_report() -> None:
+    """What reporting needs (rich alone takes ~60 ms), imported while the checks run."""
     import rich.console
     import rich.markup
     import rich.text  # noqa: F401
 
+    import grader.progress
+    import grader.report  # noqa: F401
+
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from grader.progress import Progress
-    from grader.report import render_json, render_junit, render_terminal
     from grader.runner import run_lab
 
     course = _course(args)
@@ -110,22 +112,27 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise InputProblem("--path grades one lab: give a lab, not --all")
         if not args.path.is_dir():
             raise InputProblem(f"--path {args.path}: no such folder")
-    # rich takes ~60 ms to import: do it on the other core while the checks run.
-    warm = threading.Thread(target=_import_rich, daemon=True)
+    # The child starts first; this process imports what the report needs meanwhile.
+    warm = threading.Thread(target=_import_report, daemon=True)
     warm.start()
     out = None
     results = []
     for lab in labs:
         result = run_lab(lab, args.path, seed=args.seed)
         results.append(result)
+        warm.join()
+        from grader.progress import Progress
+        from grader.report import render_terminal
+
         if args.path is None:
             Progress(course.root).record(result)
         if not args.json:
-            warm.join()
             out = out or console()
             render_terminal(out, result, lab.docs)
             if len(labs) > 1:
                 out.print()
+    from grader.report import render_json, render_junit
+
     if args.json:
         print(render_json(results, as_list=args.all))
     if args.junit:

@@ -20,7 +20,12 @@ from grader.jsonfile import InputError
 from grader.sandbox import DEFAULT_REGION, Sandbox, network_guard, scrub_environment
 
 _OUT = pytest.StashKey[Any]()
-_GATE_FAILED = pytest.StashKey[str]()
+# Checks in the order the learner reads them (the lab's order), by node id.
+_POSITION = pytest.StashKey[dict[str, int]]()
+# Failed gates as (position, sentence); each skips the checks after it.
+_FAILED_GATES = pytest.StashKey[list[tuple[int, str]]]()
+# Checks already reported, as (position, item): a gate run late may have to skip them.
+_REPORTED = pytest.StashKey[list[tuple[int, pytest.Item]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,15 +78,32 @@ def check_info(item: pytest.Item) -> dict[str, Any]:
     }
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    _emit(
-        session.config,
-        {"event": "collected", "checks": [check_info(item) for item in session.items]},
-    )
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    _emit(config, {"event": "collected", "checks": [check_info(item) for item in items]})
+    config.stash[_POSITION] = {item.nodeid: i for i, item in enumerate(items)}
+    config.stash[_FAILED_GATES] = []
+    config.stash[_REPORTED] = []
+    from grader import sandbox_process
+
+    if sandbox_process.current() is not None:
+        # The sandbox process is still loading moto on the other core: run the checks that
+        # need it last, so they wait for it least. The learner sees the same order and the
+        # same outcomes: when a gate run late fails, the checks after it become skips.
+        items.sort(key=lambda item: "aws" in getattr(item, "fixturenames", ()))
+
+
+def _after_failed_gate(item: pytest.Item) -> str | None:
+    position = item.config.stash[_POSITION].get(item.nodeid, 0)
+    for gate, sentence in item.config.stash.get(_FAILED_GATES, []):
+        if gate < position:
+            return sentence
+    return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    gate = item.config.stash.get(_GATE_FAILED, None)
+    gate = _after_failed_gate(item)
     if gate is not None:
         pytest.skip(f"skipped until this passes: {gate}")
 
@@ -101,9 +123,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         else:
             record["status"] = "failed"
             record.update(_failure(call.excinfo))
-            if info["gate"]:
-                item.config.stash[_GATE_FAILED] = info["sentence"]
         _emit(item.config, record)
+        position = item.config.stash[_POSITION].get(item.nodeid, 0)
+        if info["gate"] and record["status"] == "failed":
+            _gate_failed(item.config, position, info["sentence"])
+        item.config.stash[_REPORTED].append((position, item))
+
+
+def _gate_failed(config: pytest.Config, position: int, sentence: str) -> None:
+    """Record the failed gate, and turn checks after it that already ran into skips."""
+    config.stash[_FAILED_GATES].append((position, sentence))
+    for other, item in config.stash[_REPORTED]:
+        if other > position and _after_failed_gate(item) == sentence:
+            info = check_info(item)
+            message = f"skipped until this passes: {sentence}"
+            _emit(config, {"event": "result", **info, "status": "skipped", "message": message})
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -154,7 +188,14 @@ def seed(request: pytest.FixtureRequest) -> int:
 
 @pytest.fixture(scope="session")
 def aws() -> Any:
-    """An offline AWS account (moto) for deploy gates, shared by the lab's checks."""
+    """An offline AWS account (moto) for deploy gates, shared by the lab's checks: the
+    sandbox process the grading child forked at start, or else one in this process."""
+    from grader import sandbox_process
+
+    remote = sandbox_process.current()
+    if remote is not None:
+        yield remote
+        return
     from grader.sandbox import sandbox
 
     with sandbox() as box:

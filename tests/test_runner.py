@@ -163,3 +163,57 @@ def test_calls_out():
     (calls,) = result.checks
     assert calls.status == "failed"
     assert "203.0.113.9:443" in result.problem
+
+
+# The checks that take `aws` wait for the sandbox process, so they run last; what the
+# learner reads must not change: the lab's order, and skips after a failed gate.
+SANDBOX_GATE = '''
+@pytest.mark.check(task=1, points=1)
+def test_first(lab_dir):
+    """A check before the gate."""
+
+@pytest.mark.check(task=4, points=1, gate=True)
+def test_deploys(aws):
+    """The policy deploys."""
+    from botocore.exceptions import ClientError
+    try:
+        aws.client("iam").create_policy(PolicyName="p", PolicyDocument=DOCUMENT)
+    except ClientError as exc:
+        fail(expected="IAM to accept it", found=exc.response["Error"]["Code"], fix="fix it")
+
+@pytest.mark.check(task=2, points=1)
+def test_after(lab_dir):
+    """A check after the gate."""
+    (lab_dir / "after-ran").write_text("yes")
+
+@pytest.mark.check(task=3, points=1)
+def test_after_failing():
+    """Another check after the gate, failing on its own."""
+    fail(expected="x", found="y", fix="z")
+'''
+GOOD_DOCUMENT = '"{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": \\"Allow\\", \\"Action\\": \\"s3:GetObject\\", \\"Resource\\": \\"*\\"}]}"'
+
+
+def test_a_sandbox_gate_keeps_its_place_and_its_pass_changes_nothing(tmp_path):
+    result = grade(tmp_path, f"DOCUMENT = {GOOD_DOCUMENT}\n" + SANDBOX_GATE)
+    assert [c.id for c in result.checks] == [
+        "test_first",
+        "test_deploys",
+        "test_after",
+        "test_after_failing",
+    ]
+    assert [c.status for c in result.checks] == ["passed", "passed", "passed", "failed"]
+    assert result.checks[3].found == "y"
+
+
+def test_a_sandbox_gate_that_fails_skips_the_checks_after_it_even_if_they_ran(tmp_path):
+    result = grade(tmp_path, 'DOCUMENT = "{not json"\n' + SANDBOX_GATE)
+    assert (Path(result.path) / "after-ran").exists()  # it ran while moto loaded...
+    first, gate, after, failing = result.checks
+    assert first.status == "passed"
+    assert gate.status == "failed" and gate.found == "MalformedPolicyDocument"
+    for check in (after, failing):
+        assert check.status == "skipped", check  # ...and is reported as skipped
+        assert check.message == "skipped until this passes: The policy deploys."
+        assert (check.expected, check.found, check.fix) == (None, None, None)
+    assert result.problem is None

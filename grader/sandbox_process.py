@@ -1,0 +1,210 @@
+"""The offline sandbox in a sibling process, forked before anything heavy is imported.
+
+Why: boto3, moto and moto's first backend take about a second to load, and only the deploy
+gates need them. The grading child forks this process first thing, so moto loads on one
+core while pytest, the engines and the lab's data load on the other. A check's
+``aws.client("iam").create_role(...)`` is carried over a pipe and answered by real boto3
+in real moto, with the same promises as :func:`grader.sandbox.sandbox`: offline, fake
+credentials, one account, one region. Where there is no ``fork`` (Windows) the plugin
+falls back to the in-process sandbox; the checks cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+from typing import Any
+
+# The region and account are repeated from grader.sandbox (a test keeps them equal) so
+# that forking does not wait for that module's imports.
+DEFAULT_REGION = "ap-northeast-1"
+FAKE_ACCOUNT = "123456789012"
+
+_HEADER = struct.Struct("!Q")
+# Client attributes that hand back live objects (paginators, waiters, the exceptions
+# factory): they cannot cross a pipe. Checks call the API operations directly instead.
+_LOCAL_ONLY = {"meta", "exceptions", "get_paginator", "get_waiter", "can_paginate"}
+
+_current: SandboxProcess | None = None
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox process could not start, or stopped before it answered."""
+
+
+def _write(fd: int, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, left)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read(fd: int) -> Any:
+    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size))
+    return pickle.loads(_read_exact(fd, size))
+
+
+# ---------------------------------------------------------------- the sandbox side
+
+
+def _serve(requests: int, replies: int, region: str) -> None:
+    """Answer calls until the grading process closes its end (or ends)."""
+    from grader.sandbox import sandbox
+
+    try:
+        context = sandbox(region)
+        box = context.__enter__()
+        import boto3  # noqa: F401  # load it now, while the checks' side is busy too
+        from botocore.exceptions import ClientError
+
+        broken = None
+    except BaseException as exc:  # reported to every caller instead of a silent hang
+        broken = f"{type(exc).__name__}: {exc}"
+    while True:
+        try:
+            request = _read(requests)
+        except (EOFError, OSError):
+            return
+        if broken is not None:
+            _write(replies, ("unavailable", broken))
+            continue
+        service, operation, kwargs = request
+        try:
+            reply = ("ok", getattr(box.client(service), operation)(**kwargs))
+        except ClientError as exc:
+            reply = ("client_error", exc.response, exc.operation_name)
+        except Exception as exc:
+            reply = ("error", type(exc).__name__, str(exc))
+        try:
+            _write(replies, reply)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            _write(replies, ("error", type(exc).__name__, f"the answer cannot be sent: {exc}"))
+
+
+# ---------------------------------------------------------------- the checks' side
+
+
+class SandboxProcess:
+    """The grading process's handle on the sandbox process; quacks like ``Sandbox``."""
+
+    def __init__(self, pid: int, requests: int, replies: int, region: str):
+        self.pid = pid
+        self.region = region
+        self.account = FAKE_ACCOUNT
+        self._requests = requests
+        self._replies = replies
+
+    def client(self, service: str) -> RemoteClient:
+        """A client whose API calls are answered by boto3 and moto in the sandbox process."""
+        return RemoteClient(self, service)
+
+    def call(self, service: str, operation: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            _write(self._requests, (service, operation, kwargs))
+            reply = _read(self._replies)
+        except (EOFError, OSError) as exc:
+            raise SandboxUnavailable(
+                f"the sandbox process stopped before it answered {service}.{operation}"
+            ) from exc
+        kind = reply[0]
+        if kind == "ok":
+            return reply[1]
+        if kind == "client_error":
+            from botocore.exceptions import ClientError
+
+            raise ClientError(reply[1], reply[2])
+        if kind == "unavailable":
+            raise SandboxUnavailable(f"the sandbox could not start ({reply[1]})")
+        raise RuntimeError(f"{service}.{operation} failed in the sandbox: {reply[1]}: {reply[2]}")
+
+    def close(self) -> None:
+        """End the sandbox process and reap it. It holds nothing worth keeping, and it may
+        still be importing moto when the checks end early (a failed first gate)."""
+        for fd in (self._requests, self._replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+class RemoteClient:
+    """``aws.client(name)`` in the grading process: each operation is one round trip."""
+
+    def __init__(self, box: SandboxProcess, service: str):
+        self._box = box
+        self._service = service
+
+    def __getattr__(self, operation: str) -> Any:
+        if operation.startswith("_") or operation in _LOCAL_ONLY:
+            raise AttributeError(
+                f"{operation!r} is not available through the sandbox process; "
+                "call the API operations directly"
+            )
+
+        def call(**kwargs: Any) -> Any:
+            return self._box.call(self._service, operation, kwargs)
+
+        call.__name__ = operation
+        return call
+
+
+def start(region: str = DEFAULT_REGION) -> SandboxProcess | None:
+    """Fork the sandbox process now; None where fork is not available."""
+    global _current
+    if not hasattr(os, "fork"):
+        return None
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the sandbox process
+        code = 0
+        try:
+            os.close(requests_w)
+            os.close(replies_r)
+            # Its output is nobody's: the grading process reports everything, and the
+            # runner must not wait for this process to close the output pipe.
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            _serve(requests_r, replies_w, region)
+        except BaseException:
+            code = 1
+        finally:
+            # Never run the grading process's exit handlers or flush its buffers twice.
+            os._exit(code)
+    os.close(requests_r)
+    os.close(replies_w)
+    _current = SandboxProcess(pid, requests_w, replies_r, region)
+    return _current
+
+
+def current() -> SandboxProcess | None:
+    """The sandbox process this grading process started, if any."""
+    return _current
+
+
+def stop() -> None:
+    global _current
+    if _current is not None:
+        _current.close()
+        _current = None
+
+
+__all__ = ["RemoteClient", "SandboxProcess", "SandboxUnavailable", "current", "start", "stop"]

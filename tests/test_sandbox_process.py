@@ -1,0 +1,141 @@
+"""Does the sandbox process answer like the in-process sandbox, and never outlive or hang
+the grading process?
+
+Each scenario runs in a fresh interpreter, as the grading child does: forking this test
+process (with its threads and imports) would not be the situation the code is built for.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import sandbox, sandbox_process
+from grader.child import uses_sandbox
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+
+def run(script: str) -> subprocess.CompletedProcess[str]:
+    code = "from grader import sandbox_process as sp\n" + textwrap.dedent(script)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_calls_are_answered_by_moto_in_another_process():
+    done = run("""
+        import os
+        box = sp.start()
+        iam = box.client("iam")
+        iam.create_user(UserName="alice")
+        print(box.pid != os.getpid(), [u["UserName"] for u in iam.list_users()["Users"]])
+        print(box.account, box.region)
+        sp.stop()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True ['alice']", "123456789012 ap-northeast-1"]
+
+
+def test_an_aws_error_arrives_as_botocores_client_error():
+    done = run("""
+        from botocore.exceptions import ClientError
+        box = sp.start()
+        try:
+            box.client("iam").create_policy(PolicyName="p", PolicyDocument="{not json")
+        except ClientError as exc:
+            print(exc.response["Error"]["Code"], exc.operation_name)
+        sp.stop()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "MalformedPolicyDocument CreatePolicy"
+
+
+def test_the_sandbox_process_never_sees_the_learners_credentials():
+    done = run("""
+        import os
+        os.environ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE"
+        os.environ["AWS_PROFILE"] = "production"
+        box = sp.start()
+        print(box.client("sts").get_caller_identity()["Account"])
+        sp.stop()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "123456789012"  # moto's account: the fake keys were used
+
+
+def test_a_dead_sandbox_process_is_an_error_not_a_hang():
+    done = run("""
+        import os, signal
+        box = sp.start()
+        os.kill(box.pid, signal.SIGKILL)
+        try:
+            box.client("iam").list_users()
+        except sp.SandboxUnavailable as exc:
+            print(exc)
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "the sandbox process stopped before it answered iam.list_users" in done.stdout
+
+
+def test_live_objects_are_refused_with_a_reason():
+    done = run("""
+        box = sp.start()
+        try:
+            box.client("iam").get_paginator("list_users")
+        except AttributeError as exc:
+            print(exc)
+        sp.stop()
+    """)
+    assert "not available through the sandbox process" in done.stdout, done.stderr
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()  # a zombie has ended
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_the_sandbox_process_ends_with_the_grading_process():
+    done = run("""
+        import os
+        box = sp.start()
+        box.client("iam").list_users()
+        print(box.pid, flush=True)
+        os._exit(0)  # no stop(): as if learner code ended the grading process
+    """)
+    pid = int(done.stdout.strip())
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid), "the sandbox process outlived the grading process"
+
+
+def test_region_and_account_match_the_in_process_sandbox():
+    assert sandbox_process.DEFAULT_REGION == sandbox.DEFAULT_REGION
+    assert sandbox_process.FAKE_ACCOUNT == sandbox.FAKE_ACCOUNT
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("def test_deploys(lab_dir, aws):\n    pass\n", True),
+        ("def test_deploys(\n    lab_dir: Path,\n    aws,\n) -> None:\n    pass\n", True),
+        ("def test_reads(lab_dir):\n    aws = 1\n", False),
+        ("def helper(aws):\n    pass\n", False),
+        ("def test_x(lab_dir, aws_region):\n    pass\n", False),
+    ],
+)
+def test_the_child_starts_the_sandbox_only_for_checks_that_take_aws(tmp_path, source, expected):
+    module = tmp_path / "lab9.py"
+    module.write_text(source)
+    assert uses_sandbox(module) is expected
+    assert uses_sandbox(tmp_path / "missing.py") is False
