@@ -1,34 +1,25 @@
 """The grading child: ``python -m grader.child CHECKS_MODULE [pytest options]``.
 
-It is pytest with :mod:`grader.plugin`, plus one thing done before pytest is even
-imported: when the lab's checks take the ``aws`` fixture, the offline sandbox is forked
-(:mod:`grader.sandbox_process`) so boto3 and moto load on the other core meanwhile.
+It is pytest with :mod:`grader.plugin`, plus one thing settled before pytest is even
+imported: when the lab's checks take the ``aws`` fixture, they use a sandbox process
+(:mod:`grader.sandbox_process`) that loads boto3 and moto on the other core meanwhile,
+the one the runner forked and handed over, or else one forked here.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
-
-# A check asks for the sandbox by taking the ``aws`` fixture as a parameter.
-_TAKES_AWS = re.compile(r"^\s*def\s+test_\w*\s*\([^)]*\baws\b", re.MULTILINE)
-
-
-def uses_sandbox(checks_module: Path) -> bool:
-    """Whether any check takes ``aws``. A miss costs speed only: the plugin then falls back
-    to the in-process sandbox."""
-    try:
-        return bool(_TAKES_AWS.search(checks_module.read_text(encoding="utf-8")))
-    except OSError:
-        return False
 
 
 def main(argv: list[str]) -> int:
     from grader import sandbox_process
 
-    if argv and uses_sandbox(Path(argv[0])):
+    handed_over = os.environ.pop(sandbox_process.HANDOVER_ENV, None)
+    if handed_over:
+        sandbox_process.adopt(handed_over)
+    elif argv and sandbox_process.uses_sandbox(Path(argv[0])):
         sandbox_process.start()
     try:
         import pytest

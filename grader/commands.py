@@ -112,13 +112,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise InputProblem("--path grades one lab: give a lab, not --all")
         if not args.path.is_dir():
             raise InputProblem(f"--path {args.path}: no such folder")
-    # The child starts first; this process imports what the report needs meanwhile.
+    # Once the child has started, this process imports what the report needs meanwhile.
     warm = threading.Thread(target=_import_report, daemon=True)
-    warm.start()
     out = None
     results = []
     for lab in labs:
-        result = run_lab(lab, args.path, seed=args.seed)
+        start = warm.start if warm.ident is None else None  # the first lab starts it
+        result = run_lab(lab, args.path, seed=args.seed, on_start=start)
         results.append(result)
         warm.join()
         from grader.progress import Progress

@@ -15,8 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from grader import sandbox_process
 from grader.course import Lab
 from grader.results import FAILED, CheckResult, LabResult
 
@@ -73,34 +75,61 @@ def child_env() -> dict[str, str]:
 
 
 def run_lab(
-    lab: Lab, lab_dir: Path | None = None, *, seed: int | None = None, timeout: float | None = None
+    lab: Lab,
+    lab_dir: Path | None = None,
+    *,
+    seed: int | None = None,
+    timeout: float | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> LabResult:
-    """Grade ``lab_dir`` (default: the lab's own folder) and return the full result."""
+    """Grade ``lab_dir`` (default: the lab's own folder) and return the full result.
+
+    ``on_start`` runs once the child is started: the place to start threads, which must
+    not exist while the sandbox process is forked.
+    """
     lab_dir = Path(lab_dir or lab.folder).resolve()
     seed = secrets.randbelow(2**31) if seed is None else seed
     timeout = lab.timeout if timeout is None else timeout
     result = LabResult(lab=lab.id, title=lab.title, seed=seed, path=str(lab_dir))
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        out = Path(tmp) / "result.jsonl"
-        out.touch()
-        proc = subprocess.Popen(
-            child_command(lab, lab_dir, out, seed),
-            env=child_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,
-            start_new_session=True,  # so a time-out can end the whole process group
-        )
-        try:
-            output, _ = proc.communicate(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            output, _ = proc.communicate()
-            timed_out = True
-        records = _read_records(out)
+    env = child_env()
+    # The sandbox process first: it has the most to load (boto3, moto) and the checks
+    # that need it run last.
+    box = (
+        sandbox_process.fork_sandbox() if sandbox_process.uses_sandbox(lab.checks_module) else None
+    )
+    fds: tuple[int, ...] = ()
+    if box is not None:
+        env[sandbox_process.HANDOVER_ENV], fds = box.handover()
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+            out = Path(tmp) / "result.jsonl"
+            out.touch()
+            proc = subprocess.Popen(
+                child_command(lab, lab_dir, out, seed),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
+                pass_fds=fds,
+                start_new_session=True,  # so a time-out can end the whole process group
+            )
+            if box is not None:
+                box.release()  # the child has the pipes now; the sandbox sees EOF when it ends
+            if on_start is not None:
+                on_start()
+            try:
+                output, _ = proc.communicate(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                output, _ = proc.communicate()
+                timed_out = True
+            records = _read_records(out)
+    finally:
+        if box is not None:
+            box.close()
     result.seconds = round(time.monotonic() - started, 3)
     _fill(result, records)
     ended = any(r.get("event") == "end" for r in records)

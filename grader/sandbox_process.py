@@ -7,6 +7,9 @@ core while pytest, the engines and the lab's data load on the other. A check's
 in real moto, with the same promises as :func:`grader.sandbox.sandbox`: offline, fake
 credentials, one account, one region. Where there is no ``fork`` (Windows) the plugin
 falls back to the in-process sandbox; the checks cannot tell the difference.
+
+The runner forks it even earlier, before it starts the grading child, and hands the pipes
+over (``adopt``); the child forks its own when the runner could not (other threads).
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import signal
 import struct
+import threading
+from pathlib import Path
 from typing import Any
 
 # The region and account are repeated from grader.sandbox (a test keeps them equal) so
@@ -27,6 +33,9 @@ _HEADER = struct.Struct("!Q")
 # Client attributes that hand back live objects (paginators, waiters, the exceptions
 # factory): they cannot cross a pipe. Checks call the API operations directly instead.
 _LOCAL_ONLY = {"meta", "exceptions", "get_paginator", "get_waiter", "can_paginate"}
+
+# Set by the runner for the grading child when it forked the sandbox process itself.
+HANDOVER_ENV = "GRADER_SANDBOX_PROCESS"
 
 _current: SandboxProcess | None = None
 
@@ -131,12 +140,24 @@ class SandboxProcess:
             raise SandboxUnavailable(f"the sandbox could not start ({reply[1]})")
         raise RuntimeError(f"{service}.{operation} failed in the sandbox: {reply[1]}: {reply[2]}")
 
+    def handover(self) -> tuple[str, tuple[int, int]]:
+        """What a grading child needs to use this process: the ``adopt`` spec, and the two
+        descriptors to pass to it."""
+        return f"{self.pid},{self._requests},{self._replies}", (self._requests, self._replies)
+
+    def release(self) -> None:
+        """Close this process's ends of the pipes (after handing them to the child)."""
+        for name in ("_requests", "_replies"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, -1)  # never close a number the system has reused
+
     def close(self) -> None:
-        """End the sandbox process and reap it. It holds nothing worth keeping, and it may
-        still be importing moto when the checks end early (a failed first gate)."""
-        for fd in (self._requests, self._replies):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        """End the sandbox process, and reap it if it is ours. It holds nothing worth
+        keeping, and it may still be importing moto when the checks end early."""
+        self.release()
         try:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
@@ -165,10 +186,26 @@ class RemoteClient:
         return call
 
 
-def start(region: str = DEFAULT_REGION) -> SandboxProcess | None:
-    """Fork the sandbox process now; None where fork is not available."""
-    global _current
-    if not hasattr(os, "fork"):
+# A check asks for the sandbox by taking the ``aws`` fixture as a parameter.
+_TAKES_AWS = re.compile(r"^\s*def\s+test_\w*\s*\([^)]*\baws\b", re.MULTILINE)
+
+
+def uses_sandbox(checks_module: Path) -> bool:
+    """Whether any check in the module takes ``aws``. A miss costs speed only: the plugin
+    then falls back to the in-process sandbox."""
+    try:
+        return bool(_TAKES_AWS.search(checks_module.read_text(encoding="utf-8")))
+    except OSError:
+        return False
+
+
+def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
+    """Fork a sandbox process now; None where fork is not available or not safe.
+
+    Forking is safe only while this process has a single thread: a lock another thread
+    held at that moment would stay locked for ever in the copy.
+    """
+    if not hasattr(os, "fork") or threading.active_count() != 1:
         return None
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
@@ -187,16 +224,30 @@ def start(region: str = DEFAULT_REGION) -> SandboxProcess | None:
         except BaseException:
             code = 1
         finally:
-            # Never run the grading process's exit handlers or flush its buffers twice.
+            # Never run the forking process's exit handlers or flush its buffers twice.
             os._exit(code)
     os.close(requests_r)
     os.close(replies_w)
-    _current = SandboxProcess(pid, requests_w, replies_r, region)
+    return SandboxProcess(pid, requests_w, replies_r, region)
+
+
+def start(region: str = DEFAULT_REGION) -> SandboxProcess | None:
+    """Fork the sandbox process for this grading process's checks."""
+    global _current
+    _current = fork_sandbox(region)
+    return _current
+
+
+def adopt(spec: str, region: str = DEFAULT_REGION) -> SandboxProcess:
+    """Use the sandbox process the runner forked and handed over (``PID,REQUESTS,REPLIES``)."""
+    global _current
+    pid, requests, replies = (int(part) for part in spec.split(","))
+    _current = SandboxProcess(pid, requests, replies, region)
     return _current
 
 
 def current() -> SandboxProcess | None:
-    """The sandbox process this grading process started, if any."""
+    """The sandbox process this grading process uses, if any."""
     return _current
 
 
@@ -207,4 +258,14 @@ def stop() -> None:
         _current = None
 
 
-__all__ = ["RemoteClient", "SandboxProcess", "SandboxUnavailable", "current", "start", "stop"]
+__all__ = [
+    "RemoteClient",
+    "SandboxProcess",
+    "SandboxUnavailable",
+    "adopt",
+    "current",
+    "fork_sandbox",
+    "start",
+    "stop",
+    "uses_sandbox",
+]

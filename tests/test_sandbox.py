@@ -133,3 +133,17 @@ def test_a_whole_grader_check_makes_no_outbound_connection(tmp_path, lab3_copy):
         line for line in lines if not any(h in line for h in ("127.", "localhost", "::1", "None"))
     ]
     assert outside == [], outside
+
+
+def test_moto_reads_service_models_through_one_loader_per_sandbox():
+    import moto.core.utils as moto_utils
+
+    original = moto_utils.create_loader
+    with sandbox() as box:
+        assert moto_utils.create_loader() is moto_utils.create_loader()
+        box.client("iam").create_user(UserName="alice")
+        box.client("s3").create_bucket(
+            Bucket="one-loader-test", CreateBucketConfiguration={"LocationConstraint": box.region}
+        )
+        assert [u["UserName"] for u in box.client("iam").list_users()["Users"]] == ["alice"]
+    assert moto_utils.create_loader is original

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader import sandbox, sandbox_process
-from grader.child import uses_sandbox
+from grader.sandbox_process import uses_sandbox
+from tests.conftest import make_course
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
@@ -139,3 +140,39 @@ def test_the_child_starts_the_sandbox_only_for_checks_that_take_aws(tmp_path, so
     module.write_text(source)
     assert uses_sandbox(module) is expected
     assert uses_sandbox(tmp_path / "missing.py") is False
+
+
+WHO_FORKED = """
+import os
+import pytest
+from pathlib import Path
+
+@pytest.mark.check(task=1, points=1)
+def test_deploys(lab_dir, aws):
+    \"\"\"Which process forked the sandbox process?\"\"\"
+    aws.client("iam").list_users()
+    status = Path(f"/proc/{aws.pid}/status").read_text()
+    ppid = int(status.split("PPid:")[1].split()[0])
+    who = {os.getpid(): "child", os.getppid(): "runner"}.get(ppid, "other")
+    (lab_dir / "who.txt").write_text(who)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+@pytest.mark.parametrize("threads, forker", [(False, "runner"), (True, "child")])
+def test_the_runner_forks_the_sandbox_unless_it_has_threads(tmp_path, threads, forker):
+    root = make_course(tmp_path / "course", "lab9", WHO_FORKED)
+    script = f"""
+import threading, time
+from grader.course import load_course
+from grader.runner import run_lab
+if {threads}:  # a thread (like watch mode's) makes forking unsafe in the runner
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+result = run_lab(load_course({str(root)!r}).lab("lab9"), seed=1)
+print(result.checks[0].status, result.problem)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.split() == ["passed", "None"], done.stderr
+    assert (root / "labs" / "lab9" / "who.txt").read_text() == forker
