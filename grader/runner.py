@@ -1,8 +1,11 @@
 """Runs one lab's checks in a child interpreter, with a time limit, and reads the result.
 
-The child is pytest with :mod:`grader.plugin`; it writes JSON lines as it goes. Whatever
-happens in the child (a crash, a hang, ``os._exit`` in learner code), the parent builds a
-complete result: checks that never reported are failed with the reason, never passed.
+The child is pytest with :mod:`grader.plugin` (``python -m grader.child``); it writes JSON
+lines as it goes. When the checks take ``aws``, the sandbox process is forked here first
+and handed to the child (:mod:`grader.sandbox_process`); it ends with the run, time-out
+or not. Whatever happens in the child (a crash, a hang, ``os._exit`` in learner code), the
+parent builds a complete result: checks that never reported are failed with the reason,
+never passed.
 """
 
 from __future__ import annotations

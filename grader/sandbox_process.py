@@ -1,15 +1,14 @@
-"""The offline sandbox in a sibling process, forked before anything heavy is imported.
+"""The offline sandbox in a process of its own, forked before anything heavy is imported.
 
 Why: boto3, moto and moto's first backend take about a second to load, and only the deploy
-gates need them. The grading child forks this process first thing, so moto loads on one
-core while pytest, the engines and the lab's data load on the other. A check's
+gates need them. The runner forks this process just before it starts the grading child and
+hands it the pipes (``handover``/``adopt``), so moto loads on one core while pytest, the
+engines and the lab's data load on the other; where the runner cannot fork safely (it has
+other threads, as in watch mode) the grading child forks it first thing instead. A check's
 ``aws.client("iam").create_role(...)`` is carried over a pipe and answered by real boto3
 in real moto, with the same promises as :func:`grader.sandbox.sandbox`: offline, fake
 credentials, one account, one region. Where there is no ``fork`` (Windows) the plugin
 falls back to the in-process sandbox; the checks cannot tell the difference.
-
-The runner forks it even earlier, before it starts the grading child, and hands the pipes
-over (``adopt``); the child forks its own when the runner could not (other threads).
 """
 
 from __future__ import annotations

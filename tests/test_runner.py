@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from grader.course import load_course
 from grader.runner import run_lab
 from tests.conftest import make_course
@@ -130,6 +132,26 @@ def test_hangs():
     assert hangs.status == "failed"
     assert "longer than 3 s" in result.problem
     assert result.seconds < 30
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_a_hang_in_a_sandbox_check_stops_the_sandbox_process_too(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=1)
+def test_hangs(lab_dir, aws):
+    """The deploy returns."""
+    aws.client("iam").list_users()
+    (lab_dir / "sandbox.pid").write_text(str(aws.pid))
+    time.sleep(60)
+''',
+        timeout=5,
+    )
+    assert "longer than 5 s" in result.problem and result.checks[0].status == "failed"
+    pid = int((Path(result.path) / "sandbox.pid").read_text())
+    status = Path(f"/proc/{pid}/status")
+    assert not status.exists() or "State:\tZ" in status.read_text(), "the sandbox lives on"
 
 
 def test_a_bug_in_a_check_is_reported_as_a_grader_bug_without_traceback(tmp_path):
