@@ -3,7 +3,8 @@
 The floor is what any moto-based grader pays before it does anything:
 `python -c "import boto3, moto"`. Also shown: a bare interpreter and `import pytest`, so the
 gap between the floor and the grader can be read off. Every lab is timed on its starter and
-on its solution, after one untimed run with bytecode caches allowed (see ``wall``).
+on its solution, after one untimed run with bytecode caches allowed (see ``wall``), and
+the starter once more with the sandbox in the grading child instead of a process of its own.
 Run: python bench/bench_check.py [N] [LAB ...]
 """
 
@@ -18,15 +19,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+NO_SANDBOX_PROCESS = "GRADER_NO_SANDBOX_PROCESS"  # grader.sandbox_process.DISABLE_ENV
 
 
-def wall(cmd: list[str], runs: int) -> list[float]:
+def wall(cmd: list[str], runs: int, extra_env: dict[str, str] | None = None) -> list[float]:
     times = []
     # As on a learner's machine, Python keeps its bytecode caches (some environments turn
     # that off, which would time compiling the grader's modules on every run), and the first
     # run, which fills them and the catalog cache, is not timed.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["NO_COLOR"] = "1"
+    env.update(extra_env or {})
     for index in range(runs + 1):
         start = time.perf_counter()
         subprocess.run(
@@ -45,11 +48,11 @@ def wall(cmd: list[str], runs: int) -> list[float]:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     py = sys.executable
-    rows = [
-        ("python -c pass", [py, "-c", "pass"]),
-        ("python -c 'import pytest'", [py, "-c", "import pytest"]),
-        ("floor: python -c 'import boto3, moto'", [py, "-c", "import boto3, moto"]),
-        ("grader list", [py, "-m", "grader.cli", "list"]),
+    rows: list[tuple[str, list[str], dict[str, str]]] = [
+        ("python -c pass", [py, "-c", "pass"], {}),
+        ("python -c 'import pytest'", [py, "-c", "import pytest"], {}),
+        ("floor: python -c 'import boto3, moto'", [py, "-c", "import boto3, moto"], {}),
+        ("grader list", [py, "-m", "grader.cli", "list"], {}),
     ]
     labs = sys.argv[2:] or sorted(p.parent.name for p in (ROOT / "labs").glob("*/lab.toml"))
     for lab in labs:
@@ -59,13 +62,15 @@ def main() -> None:
         shutil.copytree(ROOT / "labs" / lab, solved)
         shutil.copytree(ROOT / "solutions" / lab, solved, dirs_exist_ok=True)
         check = [py, "-m", "grader.cli", "check", lab, "--seed", "1"]
-        rows.append((f"grader check {lab} (starter)", check))
-        rows.append((f"grader check {lab} (solution)", [*check, "--path", str(solved)]))
+        rows.append((f"grader check {lab} (starter)", check, {}))
+        rows.append((f"grader check {lab} (solution)", [*check, "--path", str(solved)], {}))
+        # The alternative: moto loaded in the grading child itself, one thing after another.
+        rows.append((f"  {lab} starter, sandbox in the child", check, {NO_SANDBOX_PROCESS: "1"}))
     print(f"median of {runs} runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"{'command':<42} {'median s':>9} {'min s':>7} {'x floor':>8}")
     floor = None
-    for name, cmd in rows:
-        times = wall(cmd, runs)
+    for name, cmd, extra_env in rows:
+        times = wall(cmd, runs, extra_env)
         median = statistics.median(times)
         if name.startswith("floor"):
             floor = median

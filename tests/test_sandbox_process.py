@@ -162,6 +162,29 @@ def test_deploys(lab_dir, aws):
 @pytest.mark.parametrize("threads, forker", [(False, "runner"), (True, "child")])
 def test_the_runner_forks_the_sandbox_unless_it_has_threads(tmp_path, threads, forker):
     root = make_course(tmp_path / "course", "lab9", WHO_FORKED)
+    done = _run_lab9(root, threads)
+    assert done.stdout.split() == ["passed", "None"], done.stderr
+    assert (root / "labs" / "lab9" / "who.txt").read_text() == forker
+
+
+IN_THE_CHILD = """
+import pytest
+
+@pytest.mark.check(task=1, points=1)
+def test_deploys(lab_dir, aws):
+    \"\"\"Is the sandbox in the grading process itself?\"\"\"
+    aws.client("iam").create_user(UserName="alice")
+    assert not hasattr(aws, "pid")
+"""
+
+
+def test_the_sandbox_process_can_be_turned_off(tmp_path):
+    root = make_course(tmp_path / "course", "lab9", IN_THE_CHILD)
+    done = _run_lab9(root, False, {sandbox_process.DISABLE_ENV: "1"})
+    assert done.stdout.split() == ["passed", "None"], done.stderr
+
+
+def _run_lab9(root: Path, threads: bool, env: dict[str, str] | None = None):
     script = f"""
 import threading, time
 from grader.course import load_course
@@ -171,8 +194,11 @@ if {threads}:  # a thread (like watch mode's) makes forking unsafe in the runner
 result = run_lab(load_course({str(root)!r}).lab("lab9"), seed=1)
 print(result.checks[0].status, result.problem)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
-    assert done.stdout.split() == ["passed", "None"], done.stderr
-    assert (root / "labs" / "lab9" / "who.txt").read_text() == forker
