@@ -11,14 +11,14 @@ file and line, never at the grader's.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from grader.processes import kill_group
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -151,7 +151,7 @@ def _run(
         try:
             output, _ = proc.communicate(json.dumps(calls).encode(), timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(proc)
+            kill_group(proc)
             output, _ = proc.communicate()
             raise LearnerCodeError(
                 f"{name}: {function}() did not return within {timeout:g} s (an endless loop?)",
@@ -190,13 +190,6 @@ def _describe(name: str, function: str, data: dict[str, Any]) -> str:
         return f"{place}: {message} inside {function}(); return a value instead{code}"
     phase = " while the file was imported" if data.get("phase") == "import" else ""
     return f"{place}: {error}: {message}{phase}{code}"
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
 
 
 def _text(output: bytes | None) -> str:

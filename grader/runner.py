@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from grader import sandbox_process
 from grader.course import Lab
+from grader.processes import kill_group
 from grader.results import FAILED, CheckResult, LabResult
 
 _FIELDS = ("expected", "found", "fix", "docs", "message", "seconds")
@@ -126,7 +126,7 @@ def run_lab(
                 output, _ = proc.communicate(timeout=timeout)
                 timed_out = False
             except subprocess.TimeoutExpired:
-                _kill_group(proc)
+                kill_group(proc)
                 output, _ = proc.communicate()
                 timed_out = True
             records = _read_records(out)
@@ -155,13 +155,6 @@ def run_lab(
             check.status = FAILED
             check.message = f"did not finish: {result.problem or 'the check never reported'}"
     return result
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
 
 
 def _read_records(path: Path) -> list[dict]:

@@ -239,3 +239,16 @@ def test_a_sandbox_gate_that_fails_skips_the_checks_after_it_even_if_they_ran(tm
         assert check.message == "skipped until this passes: The policy deploys."
         assert (check.expected, check.found, check.fix) == (None, None, None)
     assert result.problem is None
+
+
+def test_without_process_groups_the_child_alone_is_killed(monkeypatch):
+    """Windows has no os.killpg: a time-out still ends the child."""
+    import subprocess
+    import sys
+
+    from grader import processes
+
+    monkeypatch.delattr(processes.os, "killpg", raising=False)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    processes.kill_group(proc)
+    assert proc.wait(timeout=10) != 0
