@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,30 @@ def _offline_guard() -> tuple[bool, str]:
     return True, "outside hosts refused, loopback allowed"
 
 
+def _sandbox() -> tuple[bool, str]:
+    """Start the sandbox process as grading does and ask moto one question through it."""
+    from grader import sandbox_process
+
+    if not hasattr(os, "fork"):
+        return True, "inside the grading process (this system cannot fork)"
+    if sandbox_process.disabled():
+        return True, f"inside the grading process ({sandbox_process.DISABLE_ENV} is set)"
+    started = time.monotonic()
+    box = sandbox_process.fork_sandbox()
+    if box is None:
+        return True, "inside the grading process (this one has other threads)"
+    try:
+        box.client("iam").list_users()
+    except Exception as exc:  # noqa: BLE001 - any failure here is the answer
+        return False, (
+            f"the sandbox process failed ({exc}); "
+            f"set {sandbox_process.DISABLE_ENV}=1 to grade without it"
+        )
+    finally:
+        box.close()
+    return True, f"a process of its own; moto answered in {time.monotonic() - started:.1f} s"
+
+
 def _labs(course_dir: Path | None) -> tuple[bool, str]:
     from grader.course import CourseError, load_course
 
@@ -91,9 +117,11 @@ def run_doctor(course_dir: Path | None, console: Any) -> int:
 
     rows = [("python", *_python())]
     rows += [(name, *_package(name)) for name, _why in PACKAGES]
+    sandbox = _sandbox()  # first: it forks, and forking wants no other threads yet
     rows += [
         ("notebook kernel", *_kernel()),
         ("offline guard", *_offline_guard()),
+        ("sandbox", *sandbox),
         ("labs", *_labs(course_dir)),
     ]
     table = Table(title="grader doctor", title_justify="left")

@@ -201,6 +201,11 @@ def uses_sandbox(checks_module: Path) -> bool:
         return False
 
 
+def disabled() -> bool:
+    """Whether the user asked to keep the sandbox in the grading child."""
+    return os.environ.get(DISABLE_ENV, "") not in ("", "0")
+
+
 def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
     """Fork a sandbox process now; None where fork is not available or not safe, or where
     ``GRADER_NO_SANDBOX_PROCESS`` is set.
@@ -208,9 +213,7 @@ def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
     Forking is safe only while this process has a single thread: a lock another thread
     held at that moment would stay locked for ever in the copy.
     """
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return None
-    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+    if not hasattr(os, "fork") or threading.active_count() != 1 or disabled():
         return None
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
@@ -269,6 +272,7 @@ __all__ = [
     "SandboxUnavailable",
     "adopt",
     "current",
+    "disabled",
     "fork_sandbox",
     "start",
     "stop",

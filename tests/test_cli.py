@@ -195,6 +195,13 @@ def test_doctor_tests_the_offline_guard_live():
     assert "lab3" in done.stdout
 
 
+def test_doctor_asks_moto_a_question_through_the_sandbox_process():
+    done = run_grader("doctor")
+    assert "a process of its own; moto answered in" in done.stdout, done.stdout
+    off = run_grader("doctor", env={"GRADER_NO_SANDBOX_PROCESS": "1"})
+    assert "inside the grading process (GRADER_NO_SANDBOX_PROCESS is set)" in off.stdout
+
+
 def test_no_color_when_asked_even_on_a_forced_terminal(lab3_copy):
     done = run_grader(
         "check", "lab3", "--path", str(lab3_copy), env={"NO_COLOR": "1", "FORCE_COLOR": "1"}
