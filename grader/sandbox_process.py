@@ -30,7 +30,8 @@ FAKE_ACCOUNT = "123456789012"
 
 _HEADER = struct.Struct("!Q")
 # Client attributes that hand back live objects (paginators, waiters, the exceptions
-# factory): they cannot cross a pipe. Checks call the API operations directly instead.
+# factory): they cannot cross a pipe. Checks call the API operations directly, and catch
+# botocore's ClientError and read exc.response["Error"]["Code"].
 _LOCAL_ONLY = {"meta", "exceptions", "get_paginator", "get_waiter", "can_paginate"}
 
 # Set by the runner for the grading child when it forked the sandbox process itself.
@@ -95,7 +96,7 @@ def _serve(requests: int, replies: int, region: str) -> None:
             continue
         service, operation, kwargs = request
         try:
-            reply = ("ok", getattr(box.client(service), operation)(**kwargs))
+            reply = ("ok", _plain(getattr(box.client(service), operation)(**kwargs)))
         except ClientError as exc:
             reply = ("client_error", exc.response, exc.operation_name)
         except Exception as exc:
@@ -104,6 +105,33 @@ def _serve(requests: int, replies: int, region: str) -> None:
             _write(replies, reply)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             _write(replies, ("error", type(exc).__name__, f"the answer cannot be sent: {exc}"))
+
+
+def _plain(answer: Any) -> Any:
+    """A streamed body (S3 GetObject and the like) read into a :class:`Body`, so the answer
+    can cross the pipe; everything else in boto3's answers is plain data already."""
+    if isinstance(answer, dict):
+        return {
+            key: Body(value.read()) if hasattr(value, "iter_chunks") else value
+            for key, value in answer.items()
+        }
+    return answer
+
+
+class Body:
+    """What a check reads from a streamed body: ``read()``, as botocore's StreamingBody."""
+
+    def __init__(self, data: bytes):
+        self._data = data
+        self._at = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        end = len(self._data) if amt is None else self._at + amt
+        chunk, self._at = self._data[self._at : end], min(end, len(self._data))
+        return chunk
+
+    def close(self) -> None:
+        pass
 
 
 # ---------------------------------------------------------------- the checks' side
@@ -177,8 +205,8 @@ class RemoteClient:
     def __getattr__(self, operation: str) -> Any:
         if operation.startswith("_") or operation in _LOCAL_ONLY:
             raise AttributeError(
-                f"{operation!r} is not available through the sandbox process; "
-                "call the API operations directly"
+                f"{operation!r} is not available through the sandbox process; call the API "
+                'operations directly and catch botocore\'s ClientError (exc.response["Error"])'
             )
 
         def call(**kwargs: Any) -> Any:
@@ -267,6 +295,7 @@ def stop() -> None:
 
 
 __all__ = [
+    "Body",
     "RemoteClient",
     "SandboxProcess",
     "SandboxUnavailable",

@@ -202,3 +202,19 @@ print(result.checks[0].status, result.problem)
         check=False,
         env={**os.environ, **(env or {})},
     )
+
+
+def test_an_object_body_crosses_as_something_to_read():
+    done = run("""
+        box = sp.start()
+        s3 = box.client("s3")
+        s3.create_bucket(
+            Bucket="body-test", CreateBucketConfiguration={"LocationConstraint": box.region}
+        )
+        s3.put_object(Bucket="body-test", Key="k", Body=b"hello world")
+        body = s3.get_object(Bucket="body-test", Key="k")["Body"]
+        print(body.read(5), body.read())
+        sp.stop()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "b'hello' b' world'"
