@@ -199,6 +199,16 @@ def test_scps_do_not_apply_to_service_principals_or_anonymous_callers():
     assert decide(SESSION, ps).decision == "explicitDeny"
 
 
+def test_scps_do_not_apply_to_service_linked_roles():
+    deny_all = identity(deny("*"), name="deny-all-scp")
+    ps = PolicySet(identity=[FULL], scps=[[deny_all]])
+    linked = f"arn:aws:iam::{A}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
+    assert decide(linked + "AWSServiceRoleForElasticLoadBalancing", ps).allowed
+    # The same name on an ordinary path is an ordinary role: the SCP binds it.
+    ordinary = f"arn:aws:iam::{A}:role/AWSServiceRoleForElasticLoadBalancing"
+    assert decide(ordinary, ps).decision == "explicitDeny"
+
+
 def test_scps_cannot_grant_on_their_own():
     assert decide(USER, PolicySet(scps=[[FULL]])).decision == "implicitDeny"
 

@@ -6,7 +6,8 @@ logic", "Permissions boundaries", Organizations "RCP evaluation"):
 1. An explicit Deny in any applicable policy wins.
 2. RCPs of the resource's account, then SCPs of the caller's account: every level from
    the root to the account must have an Allow. Neither applies in the management account;
-   SCPs apply to IAM principals only (not to AWS services or anonymous callers).
+   SCPs apply to IAM principals only (not to AWS services, anonymous callers or
+   service-linked roles).
 3. Same account: a resource-based policy that names the user or the session itself
    allows on its own; one that names the role (or the user who federated) still needs the
    boundary and the session policy; one that names the account delegates to step 4.
@@ -280,7 +281,12 @@ def authorize(
 
     iam = p.kind in (ROOT, USER, ROLE_SESSION, FEDERATED_USER)
     management = ps.management_account
-    scp_levels = g[SCP] if iam and (management is None or caller_account != management) else ()
+    # SCPs bind neither the management account nor service-linked roles (Organizations
+    # User Guide, SCPs: "Tasks and entities not restricted by SCPs").
+    scp_bound = iam and not p.is_service_linked
+    scp_levels = (
+        g[SCP] if scp_bound and (management is None or caller_account != management) else ()
+    )
     rcp_levels = g[RCP] if management is None or resource_account != management else ()
     identity_side = iam and p.kind != ROOT
 

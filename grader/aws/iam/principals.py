@@ -88,6 +88,12 @@ class Principal:
         return self.kind in (ROLE_SESSION, FEDERATED_USER)
 
     @property
+    def is_service_linked(self) -> bool:
+        """A session of a service-linked role: its path is /aws-service-role/<service>/.
+        A session ARN does not show the path; build the Principal with ``role_path``."""
+        return self.kind == ROLE_SESSION and self.role_path.startswith("/aws-service-role/")
+
+    @property
     def is_iam(self) -> bool:
         """A principal that lives in an account and has identity policies (or is root)."""
         return self.kind in (USER, ROLE_SESSION, FEDERATED_USER, ROOT)
