@@ -95,8 +95,9 @@ def pytest_collection_modifyitems(
 
 
 def _after_failed_gate(item: pytest.Item) -> str | None:
+    """The first failed gate before this check in the lab's order, if any."""
     position = item.config.stash[_POSITION].get(item.nodeid, 0)
-    for gate, sentence in item.config.stash.get(_FAILED_GATES, []):
+    for gate, sentence in sorted(item.config.stash.get(_FAILED_GATES, [])):
         if gate < position:
             return sentence
     return None

@@ -252,3 +252,31 @@ def test_without_process_groups_the_child_alone_is_killed(monkeypatch):
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     processes.kill_group(proc)
     assert proc.wait(timeout=10) != 0
+
+
+def test_a_late_gate_that_fails_takes_over_from_a_later_gate(tmp_path):
+    """The learner reads "skipped until this passes" about the first failed gate in the
+    lab's order, even when a gate after it ran, and failed, first."""
+    result = grade(
+        tmp_path,
+        """
+@pytest.mark.check(task=4, points=1, gate=True)
+def test_deploys(aws):
+    \"\"\"The policy deploys.\"\"\"
+    fail(expected="a deploy", found="an error", fix="fix it")
+
+@pytest.mark.check(task=4, points=1, gate=True)
+def test_second_gate():
+    \"\"\"The second gate holds.\"\"\"
+    fail(expected="x", found="y", fix="z")
+
+@pytest.mark.check(task=1, points=1)
+def test_after():
+    \"\"\"A check after both gates.\"\"\"
+""",
+    )
+    deploys, second, after = result.checks
+    assert deploys.status == "failed"
+    for check in (second, after):
+        assert check.status == "skipped"
+        assert check.message == "skipped until this passes: The policy deploys."
