@@ -190,7 +190,7 @@ def seed(request: pytest.FixtureRequest) -> int:
 @pytest.fixture(scope="session")
 def aws() -> Any:
     """An offline AWS account (moto) for deploy gates, shared by the lab's checks: the
-    sandbox process the grading child forked at start, or else one in this process."""
+    sandbox process started for this run, or else one inside this process."""
     from grader import sandbox_process
 
     remote = sandbox_process.current()
