@@ -18,8 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from grader.sandbox_process import DISABLE_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
-NO_SANDBOX_PROCESS = "GRADER_NO_SANDBOX_PROCESS"  # grader.sandbox_process.DISABLE_ENV
 
 
 def wall(cmd: list[str], runs: int, extra_env: dict[str, str] | None = None) -> list[float]:
@@ -65,7 +66,7 @@ def main() -> None:
         rows.append((f"grader check {lab} (starter)", check, {}))
         rows.append((f"grader check {lab} (solution)", [*check, "--path", str(solved)], {}))
         # The alternative: moto loaded in the grading child itself, one thing after another.
-        rows.append((f"  {lab} starter, sandbox in the child", check, {NO_SANDBOX_PROCESS: "1"}))
+        rows.append((f"  {lab} starter, sandbox in the child", check, {DISABLE_ENV: "1"}))
     print(f"median of {runs} runs on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"{'command':<42} {'median s':>9} {'min s':>7} {'x floor':>8}")
     floor = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 import time
@@ -80,14 +79,13 @@ def _sandbox() -> tuple[bool, str]:
     """Start the sandbox process as grading does and ask moto one question through it."""
     from grader import sandbox_process
 
-    if not hasattr(os, "fork"):
-        return True, "inside the grading process (this system cannot fork)"
-    if sandbox_process.disabled():
-        return True, f"inside the grading process ({sandbox_process.DISABLE_ENV} is set)"
+    reason = sandbox_process.why_not_fork()
+    if reason is not None:
+        return True, f"inside the grading process ({reason})"
     started = time.monotonic()
     box = sandbox_process.fork_sandbox()
-    if box is None:
-        return True, "inside the grading process (this one has other threads)"
+    if box is None:  # a thread started in between
+        return True, "inside the grading process"
     try:
         box.client("iam").list_users()
     except Exception as exc:  # noqa: BLE001 - any failure here is the answer

@@ -229,19 +229,24 @@ def uses_sandbox(checks_module: Path) -> bool:
         return False
 
 
-def disabled() -> bool:
-    """Whether the user asked to keep the sandbox in the grading child."""
-    return os.environ.get(DISABLE_ENV, "") not in ("", "0")
-
-
-def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
-    """Fork a sandbox process now; None where fork is not available or not safe, or where
-    ``GRADER_NO_SANDBOX_PROCESS`` is set.
+def why_not_fork() -> str | None:
+    """Why the sandbox must stay inside the grading process now, or None if it need not.
 
     Forking is safe only while this process has a single thread: a lock another thread
     held at that moment would stay locked for ever in the copy.
     """
-    if not hasattr(os, "fork") or threading.active_count() != 1 or disabled():
+    if not hasattr(os, "fork"):
+        return "this system cannot fork"
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+        return f"{DISABLE_ENV} is set"
+    if threading.active_count() != 1:
+        return "this process has other threads"
+    return None
+
+
+def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
+    """Fork a sandbox process now; None when :func:`why_not_fork` gives a reason."""
+    if why_not_fork() is not None:
         return None
     requests_r, requests_w = os.pipe()
     replies_r, replies_w = os.pipe()
@@ -301,9 +306,9 @@ __all__ = [
     "SandboxUnavailable",
     "adopt",
     "current",
-    "disabled",
     "fork_sandbox",
     "start",
     "stop",
     "uses_sandbox",
+    "why_not_fork",
 ]

@@ -105,3 +105,22 @@ def make_course(
     (root / "grader" / "checks").mkdir(parents=True)
     (root / "grader" / "checks" / f"{lab_id}.py").write_text(textwrap.dedent(checks_source))
     return root
+
+
+def process_ended(pid: int, *, reaped: bool = False, within: float = 10.0) -> bool:
+    """Whether process ``pid`` has ended (a zombie counts, unless ``reaped`` is asked for),
+    waiting up to ``within`` seconds. Linux: reads /proc."""
+    import time
+
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            zombie = "State:\tZ" in status.read_text()
+        except FileNotFoundError:
+            return True
+        if zombie and not reaped:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)

@@ -14,6 +14,7 @@ import pytest
 from grader.checkinfo import read_checks
 from grader.checks import _lab5_org as org_data
 from grader.checks import lab5 as checks
+from grader.checks._lab5_org import BOUNDARY, BUCKET, DELEGATED, SCP, SESSION
 from grader.course import load_course
 from grader.runner import run_lab
 from tests.conftest import ROOT
@@ -22,13 +23,6 @@ LAB = load_course(ROOT).lab("lab5")
 SOLUTION = {
     name: json.loads((ROOT / "solutions" / "lab5" / name).read_text()) for name in LAB.files
 }
-SCP, BOUNDARY, DELEGATED, BUCKET, SESSION = (
-    org_data.SCP,
-    org_data.BOUNDARY,
-    org_data.DELEGATED,
-    org_data.BUCKET,
-    org_data.SESSION,
-)
 
 
 def grade(tmp_path: Path, changes: dict[str, dict] | None = None, seed: int = 11):
