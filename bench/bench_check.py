@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader.sandbox_process import DISABLE_ENV
+from grader.grading.sandbox_process import DISABLE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,41 +1,84 @@
-"""Shared helpers for the project's tests: the repo root, the real CLI in a subprocess, and
-throwaway courses for testing the runner on labs that misbehave."""
+"""Shared helpers for the project's tests: the repository root, a pristine copy of the course
+to work on, the real CLI in a subprocess, and throwaway courses for testing the runner on
+labs that misbehave.
+
+The tests never read or write the learner's own state in this checkout: ``labs/`` may hold
+their answers and ``.grader/`` their progress. Everything that reads a lab's files or runs
+the CLI works on :data:`COURSE`, a copy of the course made once per test session with each
+lab's files restored from the pristine starters the course ships (``labs/LAB/.starter/``).
+"""
 
 from __future__ import annotations
 
-import importlib.util
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# What a course copy holds: the learner's side and the author's side, never .grader/ or site/.
+COURSE_PARTS = ("labs", "solutions", "docs", "docs_src", "mkdocs.yml", "README.md")
+_IGNORE = shutil.ignore_patterns("__pycache__", ".grader", "site")
+
+
+def copy_course(target: Path) -> Path:
+    """A copy of the course at ``target``, each lab's files as the course ships them."""
+    from grader.course.labs import STARTERS_FOLDER
+
+    target.mkdir(parents=True, exist_ok=True)
+    for part in COURSE_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=_IGNORE)
+        elif source.is_file():
+            shutil.copy2(source, target / part)
+    for starters in (target / "labs").glob(f"*/{STARTERS_FOLDER}"):
+        for pristine in starters.rglob("*"):
+            if pristine.is_file():
+                shipped = starters.parent / pristine.relative_to(starters)
+                shipped.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(pristine, shipped)
+    return target
+
+
+def _session_course() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="cloudsec-tests-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return copy_course(folder / "course")
+
+
+# The course the tests read and grade: made once per session, never the learner's labs/.
+COURSE = _session_course()
+
+
+@pytest.fixture
+def course_clone(tmp_path: Path) -> Path:
+    """A course of the test's own, to change: progress, resets and broken files land in it."""
+    return copy_course(tmp_path / "course")
 
 
 def load_hook():
-    """hooks/checks_table.py, imported by path as MkDocs does (hooks/ is not a package)."""
-    name = "docs_hook_checks_table"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / "checks_table.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while it loads
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """The MkDocs hook module, imported as any module of the package."""
+    from grader.course import mkdocs_hook
+
+    return mkdocs_hook
 
 
 def run_grader(
     *args: str,
-    cwd: Path = ROOT,
+    cwd: Path = COURSE,
     env: dict | None = None,
     input: str | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess:
     """The real ``grader`` command, as a user runs it (``python -m grader.cli`` is the same
-    entry point as the console script, without depending on PATH)."""
+    entry point as the console script, without depending on PATH), in the test course."""
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env.pop("FORCE_COLOR", None)
     return subprocess.run(
@@ -53,7 +96,7 @@ def run_grader(
 def lab3_copy(tmp_path: Path) -> Path:
     """A copy of lab3's starter folder to grade with --path."""
     target = tmp_path / "lab3"
-    shutil.copytree(ROOT / "labs" / "lab3", target)
+    shutil.copytree(COURSE / "labs" / "lab3", target)
     return target
 
 
@@ -61,7 +104,7 @@ def lab3_copy(tmp_path: Path) -> Path:
 def lab3_solved(tmp_path: Path) -> Path:
     """lab3 with the reference solution laid over the starter."""
     target = tmp_path / "lab3-solved"
-    shutil.copytree(ROOT / "labs" / "lab3", target)
+    shutil.copytree(COURSE / "labs" / "lab3", target)
     for path in (ROOT / "solutions" / "lab3").iterdir():
         shutil.copy2(path, target / path.name)
     return target
@@ -75,7 +118,8 @@ def make_course(
     timeout: int = 120,
     files: tuple[str, ...] = ("answer.json",),
 ) -> Path:
-    """A minimal course with one lab whose checks module is ``checks_source``."""
+    """A minimal course with one lab whose checks module is ``checks_source``, in
+    ``root/checks`` (load it with ``load_course(root, checks_dir=root / "checks")``)."""
     (root / "labs" / lab_id).mkdir(parents=True)
     (root / "mkdocs.yml").write_text("site_name: test\n")
     files_toml = ", ".join(f'"{f}"' for f in files)
@@ -102,8 +146,8 @@ def make_course(
     )
     for name in files:
         (root / "labs" / lab_id / name).write_text('{"answer": "TODO"}\n')
-    (root / "grader" / "checks").mkdir(parents=True)
-    (root / "grader" / "checks" / f"{lab_id}.py").write_text(textwrap.dedent(checks_source))
+    (root / "checks").mkdir(parents=True)
+    (root / "checks" / f"{lab_id}.py").write_text(textwrap.dedent(checks_source))
     return root
 
 

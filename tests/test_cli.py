@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_grader
+from tests.conftest import COURSE, run_grader
 
 
 def test_help_lists_every_subcommand():
@@ -39,7 +39,7 @@ def test_outside_a_course_says_how_to_find_one(tmp_path):
 
 
 def test_course_is_found_from_a_subfolder():
-    done = run_grader("list", cwd=ROOT / "labs" / "lab3" / "data")
+    done = run_grader("list", cwd=COURSE / "labs" / "lab3" / "data")
     assert done.returncode == 0 and "lab3" in done.stdout
 
 
@@ -117,22 +117,6 @@ def test_path_must_exist(tmp_path):
     assert done.returncode == 2 and "no such folder" in done.stderr
 
 
-@pytest.fixture
-def course_clone(tmp_path) -> Path:
-    """The course as a learner has it: a git repository (progress and backups land in it).
-
-    Built from the work tree, not from the last commit, so the code under test is this one.
-    """
-    clone = tmp_path / "course"
-    ignore = shutil.ignore_patterns(".git", ".grader", "site", "__pycache__", "*.egg-info")
-    shutil.copytree(ROOT, clone, ignore=ignore)
-    git = ["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "the course"], check=True)
-    return clone
-
-
 def test_list_shows_status_from_progress(course_clone):
     before = run_grader("list", cwd=course_clone)
     assert "not started" in before.stdout
@@ -141,11 +125,15 @@ def test_list_shows_status_from_progress(course_clone):
     assert "of 10 checks passing" in after.stdout.replace("\n", " ")
 
 
-def test_corrupt_progress_is_rebuilt_silently(course_clone):
+def test_corrupt_progress_is_rebuilt_with_a_one_line_notice(course_clone):
     (course_clone / ".grader").mkdir()
     (course_clone / ".grader" / "progress.json").write_text("{not json")
     done = run_grader("list", cwd=course_clone)
     assert done.returncode == 0 and "not started" in done.stdout
+    notice = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(notice) == 1 and "was rebuilt because it was not valid JSON" in notice[0]
+    assert "saved lab results and hint counts were lost" in notice[0]
+    assert (course_clone / ".grader" / "progress.json.corrupt").read_text() == "{not json"
     run_grader("hint", "lab3", cwd=course_clone)
     assert (
         json.loads((course_clone / ".grader" / "progress.json").read_text())["labs"]["lab3"][
@@ -180,13 +168,50 @@ def test_reset_backs_up_then_restores_the_starter(course_clone):
     assert str(backups[0].name) in done.stdout.replace("\n", "")
 
 
-def test_reset_outside_git_changes_nothing(course_clone):
-    shutil.rmtree(course_clone / ".git")
+def _git(course: Path, *args: str) -> None:
+    git = ["git", "-C", str(course), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, *args], check=True, capture_output=True)
+
+
+def test_reset_gives_the_starters_even_after_the_learner_commits(course_clone):
+    viewer = course_clone / "labs" / "lab3" / "viewer-policy.json"
+    starter = viewer.read_text()
+    _git(course_clone, "init", "-q")
+    viewer.write_text('{"mine": true}')
+    _git(course_clone, "add", "-A")
+    _git(course_clone, "commit", "-qm", "my work")  # git HEAD now holds the learner's file
+    done = run_grader("reset", "lab3", cwd=course_clone)
+    assert done.returncode == 0, done.stderr
+    assert viewer.read_text() == starter
+
+
+def test_reset_works_in_a_course_that_is_not_a_git_clone(course_clone):
+    assert not (course_clone / ".git").exists()  # as copied from a zip
+    viewer = course_clone / "labs" / "lab3" / "viewer-policy.json"
+    starter = viewer.read_text()
+    viewer.write_text("mine")
+    done = run_grader("reset", "lab3", cwd=course_clone)
+    assert done.returncode == 0, done.stderr
+    assert viewer.read_text() == starter
+
+
+def test_reset_without_the_pristine_starters_changes_nothing(course_clone):
+    shutil.rmtree(course_clone / "labs" / "lab3" / ".starter")
     viewer = course_clone / "labs" / "lab3" / "viewer-policy.json"
     viewer.write_text("mine")
     done = run_grader("reset", "lab3", cwd=course_clone)
     assert done.returncode == 2 and "Nothing was changed" in done.stderr
+    assert "Traceback" not in done.stderr
     assert viewer.read_text() == "mine"
+
+
+def test_a_progress_file_that_is_a_folder_is_one_line_and_exit_2(course_clone, lab3_copy):
+    (course_clone / ".grader" / "progress.json").mkdir(parents=True)
+    for args in (("list",), ("hint", "lab3"), ("check", "lab3")):
+        done = run_grader(*args, cwd=course_clone)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "progress.json: this is a folder" in lines[0], lines
 
 
 def test_doctor_tests_the_offline_guard_live():
@@ -216,7 +241,7 @@ def test_watch_rechecks_on_save(lab3_copy, lab3_solved):
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "watch", "lab3", "--path", str(lab3_copy)],
-        cwd=ROOT,
+        cwd=COURSE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.PIPE,

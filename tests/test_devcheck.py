@@ -7,25 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
-from grader.devcheck import static_problems
-from tests.conftest import ROOT, run_grader
+from grader.course.devcheck import static_problems
+from grader.course.labs import CHECKS_DIR, load_course
+from tests.conftest import copy_course, run_grader
 
 
 @pytest.fixture
 def course(tmp_path) -> Path:
-    """A copy of the real course (labs, solutions, checks, docs) to break on purpose."""
-    root = tmp_path / "course"
-    for part in ("labs", "solutions", "docs"):
-        shutil.copytree(ROOT / part, root / part)
-    (root / "grader" / "checks").mkdir(parents=True)
-    shutil.copy2(ROOT / "grader" / "checks" / "lab3.py", root / "grader" / "checks" / "lab3.py")
-    shutil.copy2(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    """A copy of the real course (labs, solutions, docs, and the checks in checks/) to break
+    on purpose."""
+    root = copy_course(tmp_path / "course")
+    shutil.copytree(CHECKS_DIR, root / "checks", ignore=shutil.ignore_patterns("__pycache__"))
     return root
 
 
 def problems(root: Path) -> list[str]:
-    return static_problems(load_course(root).lab("lab3"))
+    return static_problems(load_course(root, checks_dir=root / "checks").lab("lab3"))
 
 
 def test_the_real_course_passes_dev_check():
@@ -44,17 +41,17 @@ def test_missing_solution_file_is_named(course):
 
 
 def test_missing_checks_module_and_docs_page_are_named(course):
-    (course / "grader" / "checks" / "lab3.py").unlink()
+    (course / "checks" / "lab3.py").unlink()
     (course / "docs" / "least-privilege" / "lab3.md").unlink()
     found = " ".join(problems(course))
     assert (
-        "grader/checks/lab3.py is missing" in found
+        "checks module checks/lab3.py is missing" in found
         and "docs/least-privilege/lab3.md is missing" in found
     )
 
 
 def test_check_without_docstring_is_named(course):
-    module = course / "grader" / "checks" / "lab3.py"
+    module = course / "checks" / "lab3.py"
     text = module.read_text()
     module.write_text(
         text.replace(
@@ -82,6 +79,8 @@ def test_a_starter_that_already_passes_is_caught(course):
         text = (course / "solutions" / "lab3" / name).read_text()
         # keep a TODO marker so only the graded invariant is at stake
         (course / "labs" / "lab3" / name).write_text(text.replace('"Sid": "', '"Sid": "TODO', 1))
+    synced = run_grader("--course", str(course), "dev", "sync-starters", "lab3")
+    assert synced.returncode == 0 and "viewer-policy.json" in synced.stdout
     done = run_grader("--course", str(course), "dev", "check", timeout=300)
     assert done.returncode == 1
     assert "passes every check" in done.stdout
@@ -94,3 +93,23 @@ def test_a_wrong_chapter_in_lab_toml_lists_the_allowed_values(course):
     assert done.returncode == 2
     assert "Value 'iam' at 'chapter' failed to satisfy constraint" in done.stderr
     assert "[edge, waf, least-privilege, fapi, siem]" in done.stderr
+
+
+def test_a_starter_edited_without_its_pristine_copy_is_named_with_the_fix(course):
+    starter = course / "labs" / "lab3" / "viewer-policy.json"
+    starter.write_text(starter.read_text().replace("TODO", "TODO (edited)"))
+    found = " ".join(problems(course))
+    assert ".starter/ differ from the starter files (viewer-policy.json)" in found
+    assert "grader dev sync-starters lab3" in found
+
+
+def test_sync_starters_makes_the_pristine_copies_equal(course):
+    starter = course / "labs" / "lab3" / "operator-policy.json"
+    starter.write_text(starter.read_text().replace("TODO", "TODO (edited)"))
+    done = run_grader("--course", str(course), "dev", "sync-starters")
+    assert done.returncode == 0 and "lab3: operator-policy.json" in done.stdout
+    assert "lab4: already in sync" in done.stdout
+    assert (course / "labs" / "lab3" / ".starter" / "operator-policy.json").read_text() == (
+        starter.read_text()
+    )
+    assert problems(course) == []

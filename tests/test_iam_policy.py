@@ -89,7 +89,7 @@ def test_resource_policy_keeps_principal_as_written():
 
 def test_invalid_json_is_a_syntax_error_with_line_and_column():
     err = error_of('{\n  "Version": "2012-10-17",\n  "Statement": [,]\n}')
-    assert str(err) == "Syntax errors in policy."
+    assert err.message == "Syntax errors in policy."
     assert (err.line, err.column) == (3, 17)
 
 
@@ -109,54 +109,54 @@ def test_invalid_json_is_a_syntax_error_with_line_and_column():
     ],
 )
 def test_wrong_shapes_are_syntax_errors(document):
-    assert str(error_of(document)) == "Syntax errors in policy."
+    assert error_of(document).message == "Syntax errors in policy."
 
 
 def test_action_and_notaction_together_is_a_syntax_error():
     err = error_of(doc(allow(NotAction="s3:PutObject")))
-    assert str(err) == "Syntax errors in policy."
-    assert err.path == "Statement[0].NotAction"
+    assert err.message == "Syntax errors in policy."
+    assert err.json_path == "Statement[0].NotAction"
 
 
 def test_resource_and_notresource_together_is_a_syntax_error():
-    assert str(error_of(doc(allow(NotResource="arn:aws:s3:::b")))) == "Syntax errors in policy."
+    assert error_of(doc(allow(NotResource="arn:aws:s3:::b"))).message == "Syntax errors in policy."
 
 
 def test_unknown_version_is_reported_as_needing_2012():
     err = error_of(doc(allow(), version="2012-10-18"))
-    assert str(err) == "Policy document must be version 2012-10-17 or greater."
-    assert err.path == "Version"
+    assert err.message == "Policy document must be version 2012-10-17 or greater."
+    assert err.json_path == "Version"
 
 
 def test_missing_effect_is_named():
     err = error_of(doc({"Action": "s3:GetObject", "Resource": "*"}))
-    assert str(err) == "Missing required field Effect"
-    assert err.path == "Statement[0].Effect"
+    assert err.message == "Missing required field Effect"
+    assert err.json_path == "Statement[0].Effect"
 
 
 def test_lowercase_effect_fails_legacy_parsing():
-    assert str(error_of(doc(allow(Effect="allow")))) == "The policy failed legacy parsing"
+    assert error_of(doc(allow(Effect="allow"))).message == "The policy failed legacy parsing"
 
 
 def test_unknown_statement_field_is_named():
     err = error_of(doc(allow(), allow(Actions="s3:*")))
-    assert str(err) == "Unknown field Actions"
-    assert err.path == "Statement[1].Actions"
+    assert err.message == "Unknown field Actions"
+    assert err.json_path == "Statement[1].Actions"
 
 
 def test_unknown_top_level_field_is_named():
-    assert str(error_of(doc(allow(), Statements=[]))) == "Unknown field Statements"
+    assert error_of(doc(allow(), Statements=[])).message == "Unknown field Statements"
 
 
 def test_missing_actions():
     err = error_of(doc({"Effect": "Allow", "Resource": "*"}))
-    assert str(err) == "Policy statement must contain actions."
-    assert str(error_of(doc(allow(Action=[])))) == "Policy statement must contain actions."
+    assert err.message == "Policy statement must contain actions."
+    assert error_of(doc(allow(Action=[]))).message == "Policy statement must contain actions."
 
 
 def test_missing_resources_in_identity_policy():
     err = error_of(doc({"Effect": "Allow", "Action": "s3:GetObject"}))
-    assert str(err) == "Policy statement must contain resources."
+    assert err.message == "Policy statement must contain resources."
 
 
 def test_resource_policy_may_leave_resource_out():
@@ -166,60 +166,64 @@ def test_resource_policy_may_leave_resource_out():
 
 def test_duplicate_sid():
     err = error_of(doc(allow(Sid="Read"), allow(Sid="Read")))
-    assert str(err) == "Statement IDs (SID) in a single policy must be unique."
-    assert err.path == "Statement[1].Sid"
+    assert err.message == "Statement IDs (SID) in a single policy must be unique."
+    assert err.json_path == "Statement[1].Sid"
 
 
 def test_identity_policy_sid_must_be_alphanumeric():
     err = error_of(doc(allow(Sid="read-objects")))
-    assert str(err).startswith("Statement IDs (SID) must be alpha-numeric.")
+    assert err.message.startswith("Statement IDs (SID) must be alpha-numeric.")
 
 
 def test_principal_in_identity_policy():
     err = error_of(doc(allow(Principal={"AWS": "*"})))
-    assert str(err) == "Policy document should not specify a principal."
-    assert err.path == "Statement[0].Principal"
+    assert err.message == "Policy document should not specify a principal."
+    assert err.json_path == "Statement[0].Principal"
 
 
 def test_resource_policy_needs_a_principal():
     err = error_of(doc(allow()), kind="resource")
-    assert str(err) == "Missing required field Principal"
+    assert err.message == "Missing required field Principal"
 
 
 def test_action_without_vendor():
     err = error_of(doc(allow(Action="GetObject")))
-    assert str(err) == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    assert (
+        err.message == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    )
 
 
 def test_condition_key_without_vendor():
     err = error_of(doc(allow(Condition={"StringEquals": {"username": "bob"}})))
-    assert str(err) == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
-    assert err.path == "Statement[0].Condition.StringEquals.username"
+    assert (
+        err.message == "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+    )
+    assert err.json_path == "Statement[0].Condition.StringEquals.username"
 
 
 def test_action_with_two_colons():
     err = error_of(doc(allow(Action="s3:Get:Object")))
-    assert str(err) == "Actions/Condition can contain only one colon."
+    assert err.message == "Actions/Condition can contain only one colon."
 
 
 def test_vendor_with_bad_characters():
-    assert str(error_of(doc(allow(Action="s 3:GetObject")))) == "Vendor s 3 is not valid"
+    assert error_of(doc(allow(Action="s 3:GetObject"))).message == "Vendor s 3 is not valid"
 
 
 def test_resource_not_in_arn_format():
     err = error_of(doc(allow(Resource="my-bucket")))
-    assert str(err) == 'Resource my-bucket must be in ARN format or "*".'
-    assert err.path == "Statement[0].Resource"
+    assert err.message == 'Resource my-bucket must be in ARN format or "*".'
+    assert err.json_path == "Statement[0].Resource"
 
 
 def test_unknown_partition():
     err = error_of(doc(allow(Resource="arn:amazon:s3:::b")))
-    assert str(err) == 'Partition "amazon" is not valid for resource "arn:amazon:s3:::b".'
+    assert err.message == 'Partition "amazon" is not valid for resource "arn:amazon:s3:::b".'
 
 
 def test_iam_resource_with_region():
     err = error_of(doc(allow(Resource="arn:aws:iam:us-east-1:111122223333:user/bob")))
-    assert str(err) == (
+    assert err.message == (
         "IAM resource arn:aws:iam:us-east-1:111122223333:user/bob cannot contain region "
         "information."
     )
@@ -227,18 +231,20 @@ def test_iam_resource_with_region():
 
 def test_s3_resource_with_region():
     err = error_of(doc(allow(Resource="arn:aws:s3:us-east-1::bucket")))
-    assert str(err) == "Resource arn:aws:s3:us-east-1::bucket can not contain region information."
+    assert (
+        err.message == "Resource arn:aws:s3:us-east-1::bucket can not contain region information."
+    )
 
 
 def test_unknown_condition_operator():
     err = error_of(doc(allow(Condition={"StringEqualz": {"aws:username": "bob"}})))
-    assert str(err) == "Invalid Condition type : StringEqualz."
-    assert err.path == "Statement[0].Condition.StringEqualz"
+    assert err.message == "Invalid Condition type : StringEqualz."
+    assert err.json_path == "Statement[0].Condition.StringEqualz"
 
 
 def test_null_has_no_ifexists_form():
     err = error_of(doc(allow(Condition={"NullIfExists": {"aws:username": "true"}})))
-    assert str(err) == "Invalid Condition type : NullIfExists."
+    assert err.message == "Invalid Condition type : NullIfExists."
 
 
 def test_set_operator_and_ifexists_are_accepted_together():
@@ -250,19 +256,43 @@ def test_set_operator_and_ifexists_are_accepted_together():
 
 def test_bad_date_in_condition_fails_legacy_parsing():
     cond = {"DateGreaterThan": {"aws:CurrentTime": "next tuesday"}}
-    assert str(error_of(doc(allow(Condition=cond)))) == "The policy failed legacy parsing"
+    assert error_of(doc(allow(Condition=cond))).message == "The policy failed legacy parsing"
 
 
 def test_syntax_error_is_reported_before_later_checks():
     # both a duplicate Sid and a bad Effect: IAM reports the syntax error first
     err = error_of(doc(allow(Sid="A"), allow(Sid="A", Effect=1)))
-    assert str(err) == "Syntax errors in policy."
+    assert err.message == "Syntax errors in policy."
 
 
 def test_iam_resource_must_name_a_known_resource_type():
     err = error_of(doc(allow(Resource="arn:aws:iam::111122223333:people/bob")))
-    assert str(err).startswith('IAM resource path must either be "*" or start with user/, ')
+    assert err.message.startswith('IAM resource path must either be "*" or start with user/, ')
 
 
 def test_missing_statement_is_named():
-    assert str(error_of({"Version": "2012-10-17"})) == "Missing required field Statement"
+    assert error_of({"Version": "2012-10-17"}).message == "Missing required field Statement"
+
+
+def test_the_error_says_where_and_names_the_code_as_iam_does():
+    err = error_of(doc({"Action": "s3:GetObject", "Resource": "*"}))
+    assert str(err) == "Statement[0].Effect: MalformedPolicyDocument: Missing required field Effect"
+
+
+def test_a_policy_file_error_names_the_file(tmp_path):
+    from grader.aws.iam import load_policy_file
+
+    path = tmp_path / "p.json"
+    path.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}'
+    )
+    with pytest.raises(MalformedPolicyError) as info:
+        load_policy_file(path)
+    assert str(info.value) == (
+        f"{path} at Statement[0]: MalformedPolicyDocument: Policy statement must contain resources."
+    )
+
+
+def test_json_nested_deeper_than_python_reads_is_a_syntax_error():
+    deep = '{"Version": "2012-10-17", "Statement": ' + "[" * 5000 + "]" * 5000 + "}"
+    assert error_of(deep).message == "Syntax errors in policy."

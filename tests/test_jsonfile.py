@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.jsonfile import MAX_BYTES, InputError, load_json
+from grader.aws.jsonfile import MAX_BYTES, InputError, load_json
 
 
 def write(tmp_path: Path, content: bytes | str, name: str = "policy.json") -> Path:
@@ -22,7 +22,7 @@ def test_broken_json_names_file_line_and_column(tmp_path):
     )
     with pytest.raises(InputError) as err:
         load_json(path)
-    assert (err.value.line, err.value.col) == (4, 24)
+    assert (err.value.line, err.value.column) == (4, 24)
     assert str(err.value).startswith(f"{path}:4:24: not valid JSON")
 
 
@@ -39,7 +39,7 @@ def test_array_instead_of_object_is_named(tmp_path):
 def test_non_utf8_bytes_give_the_position(tmp_path):
     with pytest.raises(InputError) as err:
         load_json(write(tmp_path, b'{\n  "Sid": "caf\xe9"\n}'))
-    assert (err.value.line, err.value.col) == (2, 14)
+    assert (err.value.line, err.value.column) == (2, 14)
     assert "not valid UTF-8" in err.value.message
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from grader.aws.iam import parse_policy
-from grader.checkinfo import read_checks
-from grader.checks import lab3 as checks
-from grader.course import load_course
-from grader.runner import run_lab
-from tests.conftest import ROOT
+from grader.checks import lab3_scenario as scenario
+from grader.course.checkinfo import read_checks
+from grader.course.labs import load_course
+from grader.grading.runner import run_lab
+from tests.conftest import COURSE, ROOT
 
-LAB = load_course(ROOT).lab("lab3")
+LAB = load_course(COURSE).lab("lab3")
 SOLUTION = {
     name: json.loads((ROOT / "solutions" / "lab3" / name).read_text()) for name in LAB.files
 }
@@ -26,7 +26,7 @@ SOLUTION = {
 
 def grade(tmp_path: Path, viewer: dict | None = None, operator: dict | None = None, seed: int = 11):
     folder = tmp_path / "lab3"
-    shutil.copytree(ROOT / "labs" / "lab3", folder)
+    shutil.copytree(COURSE / "labs" / "lab3", folder)
     for name, doc in (("viewer-policy.json", viewer), ("operator-policy.json", operator)):
         (folder / name).write_text(json.dumps(doc or SOLUTION[name], indent=2))
     result = run_lab(LAB, folder, seed=seed)
@@ -152,10 +152,10 @@ def test_hard_coded_instance_ids_fail_on_a_new_seed(tmp_path):
     import random
 
     rng = random.Random(11)
-    ids = [checks._instance_id(rng) for _ in range(3)]
+    ids = [scenario._instance_id(rng) for _ in range(3)]
     operator = with_statement(
         "operator-policy.json",
-        Resource=[f"arn:aws:ec2:{checks.REGION}:{checks.ACCOUNT}:instance/{i}" for i in ids],
+        Resource=[f"arn:aws:ec2:{scenario.REGION}:{scenario.ACCOUNT}:instance/{i}" for i in ids],
         Condition={},
     )
     del operator["Statement"][0]["Condition"]
@@ -164,8 +164,8 @@ def test_hard_coded_instance_ids_fail_on_a_new_seed(tmp_path):
 
 
 def test_inventory_matches_the_account_and_region_the_checks_use():
-    inventory = json.loads((ROOT / "labs" / "lab3" / "data" / "inventory.json").read_text())
-    assert (inventory["account"], inventory["region"]) == (checks.ACCOUNT, checks.REGION)
+    inventory = json.loads((COURSE / "labs" / "lab3" / "data" / "inventory.json").read_text())
+    assert (inventory["account"], inventory["region"]) == (scenario.ACCOUNT, scenario.REGION)
 
 
 def test_shipped_read_only_access_is_a_valid_policy_that_reads_data():
@@ -173,7 +173,8 @@ def test_shipped_read_only_access_is_a_valid_policy_that_reads_data():
     from grader.aws.iam.data_access import data_read_actions
 
     policy = parse_policy(
-        (ROOT / "labs" / "lab3" / "data" / "ReadOnlyAccess.json").read_text(), name="ReadOnlyAccess"
+        (COURSE / "labs" / "lab3" / "data" / "ReadOnlyAccess.json").read_text(),
+        name="ReadOnlyAccess",
     )
     reads = {entry.action for entry, _ in data_read_actions(grants(policy))}
     assert {"s3:GetObject", "dynamodb:GetItem", "sqs:ReceiveMessage"} <= reads

@@ -17,15 +17,16 @@ from grader.aws.iam import parse_policy
 from grader.aws.iam.catalog import grants, load_catalog
 from grader.aws.trail import generate_trail, read_trail, trail_policy
 from grader.aws.trail.records import parse_time
-from grader.checkinfo import read_checks
 from grader.checks import lab4 as checks
-from grader.course import load_course
-from grader.runner import run_lab
-from tests.conftest import ROOT
+from grader.checks import lab4_scenario as scenario
+from grader.course.checkinfo import read_checks
+from grader.course.labs import load_course
+from grader.grading.runner import run_lab
+from tests.conftest import COURSE, ROOT
 
-LAB = load_course(ROOT).lab("lab4")
+LAB = load_course(COURSE).lab("lab4")
 SOLUTIONS = ROOT / "solutions" / "lab4"
-DATA = ROOT / "labs" / "lab4" / "data"
+DATA = COURSE / "labs" / "lab4" / "data"
 GENERATOR = (SOLUTIONS / "generate_policy.py").read_text()
 DEPLOY = json.loads((SOLUTIONS / "deploy-role-policy.json").read_text())
 LEGACY = json.loads((SOLUTIONS / "legacy-role-policy.json").read_text())
@@ -39,7 +40,7 @@ def grade(
     seed: int = 11,
 ):
     folder = tmp_path / "lab4"
-    shutil.copytree(ROOT / "labs" / "lab4", folder)
+    shutil.copytree(COURSE / "labs" / "lab4", folder)
     (folder / "generate_policy.py").write_text(generator or GENERATOR)
     (folder / "deploy-role-policy.json").write_text(json.dumps(deploy or DEPLOY, indent=2))
     (folder / "legacy-role-policy.json").write_text(json.dumps(legacy or LEGACY, indent=2))
@@ -105,7 +106,7 @@ def test_starter_fails_each_task(tmp_path):
 def test_solution_generator_matches_the_truth_on_hidden_trails(seed):
     """In-process, over many seeds: the reference generate() gives exactly the ground truth."""
     solution = load_solution_module()
-    for trail, _region in checks.hidden_trails(seed):
+    for trail, _region in scenario.hidden_trails(seed):
         policy = solution.generate(trail.records, trail.principal_arn)
         got = {a for s in policy["Statement"] for a in s["Action"]}
         assert got == set(trail.actions), (seed, got ^ set(trail.actions))
@@ -123,7 +124,7 @@ CALLS_EXIT = GENERATOR.replace(
 )
 HARD_CODED = (
     "import json\n\n\ndef generate(records, principal_arn):\n"
-    f"    return json.loads({json.dumps(json.dumps(trail_policy(DATA / 'trail', checks.PRINCIPAL, markers=True).policy))})\n"
+    f"    return json.loads({json.dumps(json.dumps(trail_policy(DATA / 'trail', scenario.PRINCIPAL, markers=True).policy))})\n"
 )
 
 # (check that must fail, generator, deploy policy, legacy policy)
@@ -246,7 +247,7 @@ def test_each_check_fails_on_its_wrong_answer(tmp_path, check_id):
 
 def test_endless_generator_fails_within_the_time_limit(tmp_path):
     folder = tmp_path / "lab4"
-    shutil.copytree(ROOT / "labs" / "lab4", folder)
+    shutil.copytree(COURSE / "labs" / "lab4", folder)
     (folder / "generate_policy.py").write_text(LOOPS_FOREVER)
     result = run_lab(LAB, folder, seed=4)
     gate = {c.id: c for c in result.checks}["test_generator_runs"]
@@ -273,9 +274,9 @@ def test_a_generator_hard_coded_to_the_shipped_trail_fails_on_hidden_trails(tmp_
 
 
 def test_hidden_trails_change_with_the_seed():
-    first = checks.hidden_trails(1)
-    second = checks.hidden_trails(2)
-    assert len(first) == checks.HIDDEN_TRAILS
+    first = scenario.hidden_trails(1)
+    second = scenario.hidden_trails(2)
+    assert len(first) == scenario.HIDDEN_TRAILS
     assert {t.principal_arn for t, _ in first} != {t.principal_arn for t, _ in second} or {
         frozenset(t.actions) for t, _ in first
     } != {frozenset(t.actions) for t, _ in second}
@@ -288,16 +289,16 @@ def test_shipped_trail_is_what_its_seed_generates():
     """If this fails, regenerate the trail: rm -r labs/lab4/data/trail && python -c "from
     grader.aws.trail import generate_trail; generate_trail(59).write('labs/lab4/data/trail')"
     (59 is SHIPPED_SEED in grader/checks/lab4.py)."""
-    expected = generate_trail(checks.SHIPPED_SEED)
+    expected = generate_trail(scenario.SHIPPED_SEED)
     shipped = read_trail(DATA / "trail")
     key = lambda r: r["eventID"]  # noqa: E731
     assert sorted(shipped, key=key) == sorted(expected.records, key=key)
-    assert expected.principal_arn == checks.PRINCIPAL
+    assert expected.principal_arn == scenario.PRINCIPAL
 
 
 def test_starter_deploy_policy_is_the_draft_of_the_shipped_trail():
-    draft = trail_policy(DATA / "trail", checks.PRINCIPAL, markers=True).policy
-    starter = json.loads((ROOT / "labs" / "lab4" / "deploy-role-policy.json").read_text())
+    draft = trail_policy(DATA / "trail", scenario.PRINCIPAL, markers=True).policy
+    starter = json.loads((COURSE / "labs" / "lab4" / "deploy-role-policy.json").read_text())
     for statement in (*draft["Statement"], *starter["Statement"]):
         statement.pop("Sid", None)
     assert starter == draft
@@ -305,7 +306,7 @@ def test_starter_deploy_policy_is_the_draft_of_the_shipped_trail():
 
 def test_starter_legacy_policy_is_the_original():
     original = json.loads((DATA / "legacy-role-policy.original.json").read_text())
-    starter = json.loads((ROOT / "labs" / "lab4" / "legacy-role-policy.json").read_text())
+    starter = json.loads((COURSE / "labs" / "lab4" / "legacy-role-policy.json").read_text())
     for statement in (*original["Statement"], *starter["Statement"]):
         statement.pop("Sid", None)
     assert starter == original
@@ -365,7 +366,7 @@ def test_learner_generator_stands_alone(folder):
     import ast
     import sys
 
-    tree = ast.parse((ROOT / folder / "lab4" / "generate_policy.py").read_text())
+    tree = ast.parse((COURSE / folder / "lab4" / "generate_policy.py").read_text())
     imported = {
         (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
         for node in ast.walk(tree)

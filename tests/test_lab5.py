@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from grader.checkinfo import read_checks
-from grader.checks import _lab5_org as org_data
 from grader.checks import lab5 as checks
-from grader.checks._lab5_org import BOUNDARY, BUCKET, DELEGATED, SCP, SESSION
-from grader.course import load_course
-from grader.runner import run_lab
-from tests.conftest import ROOT
+from grader.checks import lab5_scenario as org_data
+from grader.checks.lab5_scenario import BOUNDARY, BUCKET, DELEGATED, SCP, SESSION
+from grader.course.checkinfo import read_checks
+from grader.course.labs import load_course
+from grader.grading.runner import run_lab
+from tests.conftest import COURSE, ROOT
 
-LAB = load_course(ROOT).lab("lab5")
+LAB = load_course(COURSE).lab("lab5")
 SOLUTION = {
     name: json.loads((ROOT / "solutions" / "lab5" / name).read_text()) for name in LAB.files
 }
@@ -27,7 +27,7 @@ SOLUTION = {
 
 def grade(tmp_path: Path, changes: dict[str, dict] | None = None, seed: int = 11):
     folder = tmp_path / "lab5"
-    shutil.copytree(ROOT / "labs" / "lab5", folder)
+    shutil.copytree(COURSE / "labs" / "lab5", folder)
     for name in LAB.files:
         doc = (changes or {}).get(name) or SOLUTION[name]
         (folder / name).write_text(json.dumps(doc, indent=2))
@@ -278,7 +278,7 @@ def test_hard_coded_answers_fail_on_a_new_seed(tmp_path):
 
 
 def test_data_matches_what_the_checks_use():
-    data = ROOT / "labs" / "lab5" / "data"
+    data = COURSE / "labs" / "lab5" / "data"
     organization = json.loads((data / "organization.json").read_text())
     assert organization["organization_id"] == checks.ORG_ID
     assert organization["management_account"] == org_data.MANAGEMENT

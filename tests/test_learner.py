@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.learner import LearnerCodeError, call_learner
+from grader.grading.learner import LearnerCodeError, call_learner
 
 
 def learner_file(tmp_path: Path, source: str) -> Path:
@@ -145,7 +145,7 @@ def test_sibling_modules_can_be_imported(tmp_path):
 
 
 def test_many_calls_share_one_process_and_keep_their_own_errors(tmp_path):
-    from grader.learner import call_learner_many
+    from grader.grading.learner import call_learner_many
 
     path = learner_file(
         tmp_path,
@@ -165,7 +165,7 @@ def test_many_calls_share_one_process_and_keep_their_own_errors(tmp_path):
 
 
 def test_many_calls_time_out_together(tmp_path):
-    from grader.learner import call_learner_many
+    from grader.grading.learner import call_learner_many
 
     path = learner_file(tmp_path, "def generate(n):\n    while n:\n        pass\n")
     with pytest.raises(LearnerCodeError, match="did not return within 2 s"):

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 
-from tests.conftest import ROOT, run_grader
+from tests.conftest import COURSE, ROOT, run_grader
 
 README = (ROOT / "README.md").read_text()
 CI = (ROOT / ".ci" / "run").read_text()
@@ -35,13 +35,13 @@ def test_ci_installs_as_the_readme_says_and_runs_its_test_command():
 def test_the_grader_console_script_is_installed_and_runs():
     exe = shutil.which("grader")
     assert exe, "the `grader` console script is not on PATH: is the project installed?"
-    done = subprocess.run([exe, "list"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([exe, "list"], cwd=COURSE, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "lab3" in done.stdout
 
 
 def test_check_all_gives_a_json_list():
     done = run_grader("check", "--all", "--json")
     results = json.loads(done.stdout)
-    labs = sorted(p.parent.name for p in (ROOT / "labs").glob("*/lab.toml"))
+    labs = sorted(p.parent.name for p in (COURSE / "labs").glob("*/lab.toml"))
     assert isinstance(results, list) and sorted(r["lab"] for r in results) == labs
     assert done.returncode == (0 if all(r["passed"] for r in results) else 1)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
-from grader.runner import run_lab
+from grader.course.labs import load_course
+from grader.grading.runner import run_lab
 from tests.conftest import make_course, process_ended
 
 HEADER = """
@@ -23,7 +23,7 @@ from grader.checks._support import fail
 
 def grade(tmp_path: Path, body: str, *, timeout: int = 120):
     root = make_course(tmp_path / "course", "lab9", HEADER + body, timeout=timeout)
-    lab = load_course(root).lab("lab9")
+    lab = load_course(root, checks_dir=root / "checks").lab("lab9")
     return run_lab(lab, seed=7)
 
 
@@ -249,7 +249,7 @@ def test_without_process_groups_the_child_alone_is_killed(monkeypatch):
     import subprocess
     import sys
 
-    from grader import processes
+    from grader.grading import processes
 
     monkeypatch.delattr(processes.os, "killpg", raising=False)
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from grader.sandbox import OfflineError, is_loopback, offline, sandbox, scrub_environment
+from grader.grading.sandbox import OfflineError, is_loopback, offline, sandbox, scrub_environment
 from tests.conftest import run_grader
 
 REAL_LOOKING = {

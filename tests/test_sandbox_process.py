@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox, sandbox_process
-from grader.sandbox_process import uses_sandbox
+from grader.grading import sandbox, sandbox_process
+from grader.grading.sandbox_process import uses_sandbox
 from tests.conftest import make_course, process_ended
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
 def run(script: str) -> subprocess.CompletedProcess[str]:
-    code = "from grader import sandbox_process as sp\n" + textwrap.dedent(script)
+    code = "from grader.grading import sandbox_process as sp\n" + textwrap.dedent(script)
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
@@ -176,11 +176,11 @@ def test_the_sandbox_process_can_be_turned_off(tmp_path):
 def _run_lab9(root: Path, threads: bool, env: dict[str, str] | None = None):
     script = f"""
 import threading, time
-from grader.course import load_course
-from grader.runner import run_lab
+from grader.course.labs import load_course
+from grader.grading.runner import run_lab
 if {threads}:  # a thread (like watch mode's) makes forking unsafe in the runner
     threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
-result = run_lab(load_course({str(root)!r}).lab("lab9"), seed=1)
+result = run_lab(load_course({str(root)!r}, checks_dir={str(root / "checks")!r}).lab("lab9"), seed=1)
 print(result.checks[0].status, result.problem)
 """
     return subprocess.run(

@@ -300,7 +300,7 @@ def test_lab3_page_lists_every_check_of_the_grader(site):
 
 def test_cli_reference_shows_every_subcommand(site):
     hook = load_hook()
-    parser = hook.load_cli_parser(ROOT)
+    parser = hook.load_cli_parser()
     page = (site / "reference" / "cli.html").read_text(encoding="utf-8")
     for _depth, sub in hook.subcommands(parser):
         anchor = "-".join(sub.prog.split())
@@ -317,7 +317,7 @@ def test_a_marker_for_an_unknown_lab_fails_the_build(tmp_path):
             f"""\
             site_name: t
             theme: {{name: mkdocs}}
-            hooks: ["{(ROOT / "hooks" / "checks_table.py").as_posix()}"]
+            hooks: ["{(ROOT / "grader" / "course" / "mkdocs_hook.py").as_posix()}"]
             """
         )
     )

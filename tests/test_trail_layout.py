@@ -132,7 +132,7 @@ def test_json_errors_carry_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, "syntax.json", b'{"Records": [\n  {"eventTime": }\n]}')
     with pytest.raises(TrailFileError) as caught:
         read_trail(path)
-    assert (caught.value.line, caught.value.col) == (2, 17)
+    assert (caught.value.line, caught.value.column) == (2, 17)
     assert str(caught.value).startswith(f"{path}:2:17: ")
 
 

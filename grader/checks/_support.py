@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from grader.jsonfile import InputError, load_json
+from grader.aws.iam import MalformedPolicyError, Policy, parse_policy
+from grader.aws.jsonfile import InputError, load_json
 
 
 class CheckFailed(AssertionError):
@@ -47,12 +48,49 @@ def load_learner_json(lab_dir: Path, name: str, docs: str | None = None) -> Any:
     except InputError as exc:
         fail(
             expected=f"{name} to be a readable JSON object",
-            found=f"{name}:{exc.line}:{exc.col}: {exc.message}"
+            found=f"{name}:{exc.line}:{exc.column}: {exc.message}"
             if exc.line
             else f"{name}: {exc.message}",
             fix="fix the file at that spot and save it (the starter is restored by `grader reset`)",
             docs=docs,
         )
+
+
+def parse_learner_policy(
+    document: Any,
+    name: str,
+    docs: str | None,
+    *,
+    kind: str = "identity",
+    what: str = "a valid IAM identity policy",
+) -> Policy:
+    """A policy document the learner wrote (or their code returned), parsed as IAM would;
+    a failure with IAM's MalformedPolicyDocument message and where it applies."""
+    try:
+        return parse_policy(document, name=name, kind=kind)  # type: ignore[arg-type]
+    except MalformedPolicyError as exc:
+        where = f" (at {exc.json_path})" if exc.json_path else ""
+        fail(
+            expected=f"{name} to be {what}",
+            found=f"IAM would answer MalformedPolicyDocument: {exc.message}{where}",
+            fix="correct the policy's grammar: Version, Statement, Effect, "
+            + ("Principal, " if kind == "resource" else "")
+            + "Action, Resource, Condition",
+            docs=docs,
+        )
+
+
+def learner_policy(
+    lab_dir: Path,
+    name: str,
+    docs: str | None,
+    *,
+    kind: str = "identity",
+    what: str = "a valid IAM identity policy",
+) -> Policy:
+    """A learner's policy file read and parsed: the work of a lab's first gate."""
+    document = load_learner_json(lab_dir, name, docs)
+    return parse_learner_policy(document, name, docs, kind=kind, what=what)
 
 
 def deploy_role_policies(

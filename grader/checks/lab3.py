@@ -7,17 +7,14 @@ made up from the run's seed, so a policy that lists instance IDs cannot pass.
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from grader.aws.iam import MalformedPolicyError, Policy, Request, evaluate, parse_policy
-from grader.checks._support import deploy_role_policies, fail, listing, load_learner_json
+from grader.aws.iam import Policy, Request, evaluate
+from grader.checks._support import deploy_role_policies, fail, learner_policy, listing
+from grader.checks.lab3_scenario import ACCOUNT, REGION, Instance, make_fleet
 
-ACCOUNT = "123456789012"  # the team's account, as in data/inventory.json
-REGION = "ap-northeast-1"
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
 DOCS = "least-privilege/lab3.md"
 # What an operator may be granted: the duty (start, stop) and seeing what it acts on.
@@ -39,79 +36,16 @@ VIEWER_MUST_SEE = (
 )
 
 
-@dataclass(frozen=True)
-class Instance:
-    id: str
-    account: str
-    region: str
-    environment: str | None
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:ec2:{self.region}:{self.account}:instance/{self.id}"
-
-    def request(self, action: str, **extra: object) -> Request:
-        """A request on this instance, with the context keys EC2 sends for its tags."""
-        context: dict[str, object] = {
-            "aws:RequestedRegion": self.region,
-            "ec2:Region": self.region,
-            "aws:PrincipalAccount": ACCOUNT,
-            "aws:ResourceAccount": self.account,
-        }
-        if self.environment is not None:
-            context["aws:ResourceTag/Environment"] = self.environment
-            context["ec2:ResourceTag/Environment"] = self.environment
-        context.update(extra)
-        return Request(action=action, resource=self.arn, context=context)
-
-    def describe(self) -> str:
-        tag = f"Environment={self.environment}" if self.environment else "no Environment tag"
-        where = (
-            ""
-            if (self.account, self.region) == (ACCOUNT, REGION)
-            else f" in {self.account}/{self.region}"
-        )
-        return f"{self.id} ({tag}{where})"
-
-
-def _instance_id(rng: random.Random) -> str:
-    return "i-0" + "".join(rng.choice("0123456789abcdef") for _ in range(16))
-
-
 @pytest.fixture(scope="module")
 def fleet(seed: int) -> dict[str, list[Instance]]:
-    """Hidden instances for this run: the team's dev and other instances, and look-alikes
-    elsewhere (a dev instance in another account, in another region)."""
-    rng = random.Random(seed)
-    other_account = str(rng.randrange(10**11, 10**12))
-    other_region = rng.choice(["us-east-1", "eu-west-1", "ap-northeast-3", "ap-southeast-2"])
-    mine = lambda env: Instance(_instance_id(rng), ACCOUNT, REGION, env)  # noqa: E731
-    return {
-        "dev": [mine("dev") for _ in range(3)],
-        "other": [mine(env) for env in ("prod", "prod", "staging", "development", None)],
-        "elsewhere": [
-            Instance(_instance_id(rng), other_account, REGION, "dev"),
-            Instance(_instance_id(rng), ACCOUNT, other_region, "dev"),
-        ],
-    }
+    """Hidden instances for this run (see lab3_scenario)."""
+    return make_fleet(seed)
 
 
 @pytest.fixture(scope="module")
 def policies(lab_dir: Path) -> dict[str, Policy]:
-    parsed = {}
-    for name in (VIEWER, OPERATOR):
-        document = load_learner_json(lab_dir, name, DOCS + "#task-4")
-        try:
-            parsed[name] = parse_policy(document, name=name)
-        except MalformedPolicyError as exc:
-            where = f" (at {exc.path})" if getattr(exc, "path", None) else ""
-            fail(
-                expected=f"{name} to be a valid IAM identity policy",
-                found=f"IAM would answer MalformedPolicyDocument: {exc}{where}",
-                fix="correct the policy's grammar: Version, Statement, Effect, Action, Resource, Condition",
-                docs=DOCS + "#task-4",
-            )
-    return parsed
+    """The learner's two policies, parsed (the first gate proves they parse)."""
+    return {name: learner_policy(lab_dir, name, DOCS + "#task-4") for name in (VIEWER, OPERATOR)}
 
 
 def _expect(
@@ -131,9 +65,10 @@ def _expect(
 
 
 @pytest.mark.check(task=4, points=1, gate=True)
-def test_both_policies_are_valid_iam(policies: dict[str, Policy]) -> None:
+def test_both_policies_are_valid_iam(lab_dir: Path) -> None:
     """Both files are valid IAM identity policies (JSON, and IAM's policy grammar)."""
-    assert set(policies) == {VIEWER, OPERATOR}
+    for name in (VIEWER, OPERATOR):
+        learner_policy(lab_dir, name, DOCS + "#task-4")
 
 
 @pytest.mark.check(task=4, points=2, gate=True)

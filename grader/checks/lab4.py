@@ -1,7 +1,7 @@
 """lab4 — a policy from activity: generate it from CloudTrail, refine it, prune it.
 
-Task 1 runs the learner's ``generate()`` in a child process (``grader.learner``) on trails
-generated at check time from the run's seed (another role, account, Region and day each
+Task 1 runs the learner's ``generate()`` through the ``learner_code`` fixture (its own
+process, with a time limit) on trails generated at check time from the run's seed (another role, account, Region and day each
 time), and compares what the returned policy grants with the generator's ground truth.
 Task 2 asks the IAM engine about the calls the shipped trail's window made and about
 seeded look-alikes (another bucket, function, key, Region, account). Task 3 compares what
@@ -12,22 +12,37 @@ the text of a learner's file.
 from __future__ import annotations
 
 import json
-import random
-import re
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grader.aws.iam import MalformedPolicyError, Policy, Request, evaluate, parse_policy
-from grader.aws.trail import GeneratedTrail, generate_trail, map_event, passed_roles
-from grader.aws.trail.records import event_time, parse_time, principal_matches
-from grader.checks._support import deploy_role_policies, fail, listing, load_learner_json
-from grader.jsonfile import InputError, load_json
-from grader.learner import LearnerCodeError, call_learner_many
+from grader.aws.iam import Policy, Request, evaluate, parse_policy
+from grader.aws.jsonfile import InputError, load_json
+from grader.aws.trail.records import parse_time
+from grader.checks._support import (
+    deploy_role_policies,
+    fail,
+    learner_policy,
+    listing,
+    parse_learner_policy,
+)
+from grader.checks.lab4_scenario import (
+    ACCOUNT,
+    REGION,
+    Run,
+    Shipped,
+    Usage,
+    concrete,
+    deploy_request,
+    hidden_trails,
+    lookalike_requests,
+    make_shipped,
+    origin_of_extra,
+    sample_requests,
+    used_requests,
+)
 
 DOCS = "least-privilege/lab4.md"
 GENERATOR = "generate_policy.py"
@@ -35,65 +50,18 @@ DEPLOY = "deploy-role-policy.json"
 LEGACY = "legacy-role-policy.json"
 ORIGINAL = "data/legacy-role-policy.original.json"
 LAST_ACCESSED = "data/last-accessed.json"
+# The learner's generate() gets this long for all hidden trails together (one process).
+LEARNER_TIMEOUT = 10.0
 COURSE_LAB = Path(__file__).resolve().parents[2] / "labs" / "lab4"
 
-# The shipped trail (labs/lab4/data/trail) is generate_trail(SHIPPED_SEED) with the
-# defaults below; tests/test_lab4.py proves it, and says how to regenerate it.
-SHIPPED_SEED = 59
-ACCOUNT = "123456789012"
-REGION = "ap-northeast-1"
-PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:role/deploy-role"
-
-# The learner's generate() gets this long per trail; the calls run side by side.
-LEARNER_TIMEOUT = 10.0
-HIDDEN_TRAILS = 3
-# What the hidden trails vary: the role (with and without a path), the Region, the account.
-HIDDEN_ROLES = ("deploy-role", "release-bot", "ci/deployer", "pipelines/prod/deploy", "app-deploy")
-HIDDEN_REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
-LOOKALIKE_REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-3", "us-west-2")
-LOOKALIKE_APPS = ("orders", "billing", "catalog", "checkout", "profile", "payments")
 # The unused-service rule of task 3: IAM's own advice for access advisor data is to look at
 # a recent period; this lab uses 90 days before the report (JobCompletionDate).
 UNUSED_AFTER = timedelta(days=90)
 # Severities a clean policy must not have (Access Analyzer's findingType values).
 BLOCKING = ("ERROR", "SECURITY_WARNING")
-# IAM's own Region for a global service: aws:RequestedRegion is us-east-1 for IAM calls.
-GLOBAL_SERVICES = {"iam": "us-east-1"}
 
 
 # ---------------------------------------------------------------- shared helpers
-
-
-def _requested_region(action: str, region: str) -> str:
-    return GLOBAL_SERVICES.get(action.split(":", 1)[0], region)
-
-
-def _request(action: str, resource: str, region: str, **extra: Any) -> Request:
-    """A request as the deployment would send it, with the context keys AWS adds."""
-    context: dict[str, Any] = {
-        "aws:RequestedRegion": _requested_region(action, region),
-        "aws:PrincipalAccount": ACCOUNT,
-    }
-    context.update(extra)
-    return Request(action=action, resource=resource, context=context)
-
-
-def _concrete(arn: str) -> str:
-    """An ARN a request could name: a truth pattern's ``*`` filled in (a stack's ID)."""
-    return arn.replace("*", "6d3f9a20-1b7c-11ef-9c1e-0a1b2c3d4e5f")
-
-
-def _parse(document: Any, name: str, docs: str) -> Policy:
-    try:
-        return parse_policy(document, name=name)
-    except MalformedPolicyError as exc:
-        where = f" (at {exc.path})" if getattr(exc, "path", None) else ""
-        fail(
-            expected=f"{name} to be a valid IAM identity policy",
-            found=f"IAM would answer MalformedPolicyDocument: {exc}{where}",
-            fix="correct the policy's grammar: Version, Statement, Effect, Action, Resource, Condition",
-            docs=docs,
-        )
 
 
 def _findings(document: Any, blocking: tuple[str, ...]) -> list[str]:
@@ -111,57 +79,23 @@ def _findings(document: Any, blocking: tuple[str, ...]) -> list[str]:
 # ---------------------------------------------------------------- task 1: hidden trails
 
 
-@dataclass(frozen=True)
-class Run:
-    """One hidden trail and what the learner's generate() made of it."""
-
-    trail: GeneratedTrail
-    region: str
-    policy: Any = None
-    error: str | None = None
-    output: str = ""
-
-    def describe(self) -> str:
-        return f"the hidden trail of {self.trail.principal_arn} in {self.region}"
-
-
-def hidden_trails(seed: int) -> list[tuple[GeneratedTrail, str]]:
-    """The run's hidden trails: another role, account, Region and day each time."""
-    rng = random.Random(f"lab4/{seed}")
-    trails = []
-    for k in range(HIDDEN_TRAILS):
-        region = rng.choice(HIDDEN_REGIONS)
-        account = str(rng.randrange(10**11, 10**12))
-        start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
-            days=rng.randrange(0, 330), minutes=rng.randrange(0, 24 * 60)
-        )
-        trail = generate_trail(
-            seed * HIDDEN_TRAILS + k,
-            account=account,
-            region=region,
-            principal_role=rng.choice(HIDDEN_ROLES),
-            start=start,
-        )
-        trails.append((trail, region))
-    return trails
-
-
 @pytest.fixture(scope="module")
-def runs(lab_dir: Path, seed: int) -> list[Run]:
+def runs(lab_dir: Path, seed: int, learner_code: Any) -> list[Run]:
     """generate() on every hidden trail, all in one child process with one time limit."""
     trails = hidden_trails(seed)
+    error = learner_code.Error
     try:
-        outcomes = call_learner_many(
+        outcomes = learner_code.call_many(
             lab_dir / GENERATOR,
             "generate",
             [(trail.records, trail.principal_arn) for trail, _ in trails],
             timeout=LEARNER_TIMEOUT,  # for all hidden trails together: each takes milliseconds
         )
-    except LearnerCodeError as exc:
+    except error as exc:
         return [Run(trail, region, error=str(exc), output=exc.output) for trail, region in trails]
     return [
         Run(trail, region, error=str(o), output=o.output)
-        if isinstance(o, LearnerCodeError)
+        if isinstance(o, error)
         else Run(trail, region, policy=o.value, output=o.output)
         for (trail, region), o in zip(trails, outcomes, strict=True)
     ]
@@ -185,36 +119,9 @@ def _learner_policy(run: Run) -> Policy:
             fix='return {"Version": "2012-10-17", "Statement": [...]}',
             docs=DOCS + "#task-1",
         )
-    return _parse(
+    return parse_learner_policy(
         run.policy, f"the policy generate() returned for {run.describe()}", DOCS + "#task-1"
     )
-
-
-def _origin_of_extra(trail: GeneratedTrail) -> dict[str, str]:
-    """For each action some record of the trail needed: where a wrong policy took it from."""
-    origin: dict[str, str] = {}
-    marker = None
-    for record in trail.records:
-        mapping = map_event(record)
-        if (record["eventSource"], record["eventName"]) == trail.marker and principal_matches(
-            record, trail.principal_arn
-        ):
-            marker = mapping
-        if mapping.service_made:
-            why = f"a call {mapping.service_made} made, not the role"
-        elif not principal_matches(record, trail.principal_arn):
-            who = (record.get("userIdentity") or {}).get("arn", "another principal")
-            why = f"a call by {who}"
-        elif not trail.window_start <= event_time(record) <= trail.window_end:
-            why = "the role's call outside the marker window"
-        else:
-            continue
-        for action in mapping.actions or ():
-            origin.setdefault(action.casefold(), why)
-    if marker is not None:
-        for action in marker.actions:
-            origin[action.casefold()] = "the marker call itself"
-    return origin
 
 
 @pytest.mark.check(task=1, points=2, gate=True)
@@ -257,9 +164,9 @@ def test_generated_policy_allows_what_was_used(runs: list[Run]) -> None:
             if action in missing:
                 continue
             for arn in sorted(run.trail.resources.get(action, ())):
-                decision = evaluate([policy], _request(action, _concrete(arn), run.region))
+                decision = evaluate([policy], deploy_request(action, concrete(arn), run.region))
                 if not decision.allowed:
-                    missing.append(f"{action} on {_concrete(arn)} ({decision.decision})")
+                    missing.append(f"{action} on {concrete(arn)} ({decision.decision})")
         if missing:
             fail(
                 expected=f"every action the role used in the window of {run.describe()} to be allowed",
@@ -281,7 +188,7 @@ def test_generated_policy_grants_nothing_else(runs: list[Run]) -> None:
         used = {a.casefold() for a in run.trail.actions}
         extra = [a for a in grants(policy).actions if a.casefold() not in used]
         if extra:
-            origin = _origin_of_extra(run.trail)
+            origin = origin_of_extra(run.trail)
             shown = [
                 f"{a} ({origin.get(a.casefold(), 'used by no call in the window')})" for a in extra
             ]
@@ -300,18 +207,19 @@ def test_generated_policy_grants_nothing_else(runs: list[Run]) -> None:
 
 @pytest.fixture(scope="module")
 def policies(lab_dir: Path) -> dict[str, Policy]:
-    parsed = {}
-    for name, task in ((DEPLOY, 2), (LEGACY, 3)):
-        document = load_learner_json(lab_dir, name, f"{DOCS}#task-{task}")
-        parsed[name] = _parse(document, name, f"{DOCS}#task-{task}")
-    return parsed
+    """The learner's two JSON policies, parsed (the gate below proves they parse)."""
+    return {
+        name: learner_policy(lab_dir, name, f"{DOCS}#task-{task}")
+        for name, task in ((DEPLOY, 2), (LEGACY, 3))
+    }
 
 
 @pytest.mark.check(task=2, points=1, gate=True)
-def test_both_policies_are_valid_iam(policies: dict[str, Policy]) -> None:
+def test_both_policies_are_valid_iam(lab_dir: Path) -> None:
     """deploy-role-policy.json and legacy-role-policy.json are valid IAM identity policies
     (JSON, and IAM's policy grammar)."""
-    assert set(policies) == {DEPLOY, LEGACY}
+    for name, task in ((DEPLOY, 2), (LEGACY, 3)):
+        learner_policy(lab_dir, name, f"{DOCS}#task-{task}")
 
 
 @pytest.mark.check(task=2, points=1, gate=True)
@@ -331,91 +239,6 @@ def test_both_policies_deploy_to_the_sandbox(
 
 
 # ---------------------------------------------------------------- task 2: the refined policy
-
-
-@dataclass(frozen=True)
-class Shipped:
-    """The shipped trail's ground truth and the look-alikes drawn for this run."""
-
-    trail: GeneratedTrail
-    passed: dict[str, str]  # role ARN passed -> the service it was passed to
-    app: str
-    other_app: str
-    other_region: str
-    other_account: str
-    other_key: str
-
-
-@pytest.fixture(scope="module")
-def shipped(seed: int) -> Shipped:
-    trail = generate_trail(SHIPPED_SEED)
-    passed: dict[str, str] = {}
-    for record in trail.records:
-        if (
-            principal_matches(record, trail.principal_arn)
-            and trail.window_start <= event_time(record) <= trail.window_end
-        ):
-            for role in passed_roles(record):
-                passed[role] = record["eventSource"]
-    stacks = [a for arns in trail.resources.values() for a in arns if ":stack/" in a]
-    app = re.search(r":stack/([a-z]+)-", stacks[0]).group(1)  # the change set names the stack
-    rng = random.Random(f"lab4/lookalikes/{seed}")
-    return Shipped(
-        trail=trail,
-        passed=passed,
-        app=app,
-        other_app=rng.choice([a for a in LOOKALIKE_APPS if a != app]),
-        other_region=rng.choice([r for r in LOOKALIKE_REGIONS if r != REGION]),
-        other_account=str(rng.randrange(10**11, 10**12)),
-        other_key=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-    )
-
-
-def _used_requests(shipped: Shipped) -> list[tuple[str, Request]]:
-    """(what, request) for every action and resource the window used, and each role passed."""
-    out = []
-    for action in sorted(shipped.trail.actions):
-        arns = sorted(shipped.trail.resources.get(action, ())) or ["*"]
-        for arn in arns:
-            out.append((f"{action} on {_concrete(arn)}", _request(action, _concrete(arn), REGION)))
-    for role, source in sorted(shipped.passed.items()):
-        out.append(
-            (
-                f"iam:PassRole of {role} to {source}",
-                _request("iam:PassRole", role, REGION, **{"iam:PassedToService": source}),
-            )
-        )
-    return out
-
-
-def _lookalike_requests(shipped: Shipped) -> list[tuple[str, Request]]:
-    """The same actions on what the window did not touch: another app's resources, the same
-    names in another Region and in another account."""
-    out = []
-    for action in sorted(shipped.trail.actions):
-        arns = sorted(shipped.trail.resources.get(action, ()))
-        if not arns:
-            out.append(
-                (
-                    f"{action} in {shipped.other_region}",
-                    _request(action, "*", shipped.other_region),
-                )
-            )
-            continue
-        for arn in arns:
-            arn = _concrete(arn)
-            if shipped.app in arn:
-                other = arn.replace(shipped.app, shipped.other_app)
-            else:  # a key has no name to change: another key of the account
-                other = re.sub(r"key/[0-9a-f-]+", f"key/{shipped.other_key}", arn)
-            out.append((f"{action} on {other}", _request(action, other, REGION)))
-            if REGION in arn:
-                there = arn.replace(REGION, shipped.other_region)
-                out.append((f"{action} on {there}", _request(action, there, shipped.other_region)))
-            if ACCOUNT in arn:
-                theirs = arn.replace(ACCOUNT, shipped.other_account)
-                out.append((f"{action} on {theirs}", _request(action, theirs, REGION)))
-    return out
 
 
 def _expect_all(
@@ -450,7 +273,7 @@ def test_deploy_policy_allows_what_the_window_used(
     the resources the records name, and passing the role the change set names."""
     _expect_all(
         policies[DEPLOY],
-        _used_requests(shipped),
+        used_requests(shipped),
         True,
         "allow each action on the resources the records name (a denied call is still one the "
         "job needs), and iam:PassRole for the role a request passes: it is checked, never logged",
@@ -464,7 +287,7 @@ def test_deploy_policy_denies_lookalikes(policies: dict[str, Policy], shipped: S
     Region-wide lookups outside the trail's Region."""
     _expect_all(
         policies[DEPLOY],
-        _lookalike_requests(shipped),
+        lookalike_requests(shipped),
         False,
         f"name the resources the records show (with their Region {REGION} and account "
         f"{ACCOUNT}); where an action takes no resource, add a condition on aws:RequestedRegion",
@@ -505,7 +328,9 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
             requests.append(
                 (
                     f"iam:PassRole of {what}",
-                    _request("iam:PassRole", resource, REGION, **{"iam:PassedToService": service}),
+                    deploy_request(
+                        "iam:PassRole", resource, REGION, **{"iam:PassedToService": service}
+                    ),
                 )
             )
     _expect_all(
@@ -590,13 +415,9 @@ def test_deploy_policy_validates_clean(lab_dir: Path, policies: dict[str, Policy
 # ---------------------------------------------------------------- task 3: pruning
 
 
-@dataclass(frozen=True)
-class Usage:
-    cutoff: datetime
-    used: dict[str, str]  # namespace -> when last used
-    unused: dict[str, str]  # namespace -> why it counts as unused
-    original: Policy
-    original_document: dict[str, Any]
+@pytest.fixture(scope="module")
+def shipped(seed: int) -> Shipped:
+    return make_shipped(seed)
 
 
 def _data_file(lab_dir: Path, name: str) -> Path:
@@ -659,39 +480,6 @@ def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage:
         )
 
 
-def _sample_requests(usage: Usage) -> list[tuple[str, Request]]:
-    """One request per action and resource of the original's statements for used services,
-    with the condition values those statements expect."""
-    out = []
-    statements = usage.original_document["Statement"]
-    for st in statements if isinstance(statements, list) else [statements]:
-        if st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action", [])
-        resources = st.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        context: dict[str, Any] = {}
-        for operator, pairs in (st.get("Condition") or {}).items():
-            if operator.startswith("String"):
-                for key, value in pairs.items():
-                    context[key] = value[0] if isinstance(value, list) else value
-        for action in actions:
-            prefix = action.split(":", 1)[0]
-            if prefix not in usage.used or "*" in action:
-                continue
-            for resource in resources:
-                if resource != "*" and resource.split(":")[2] != prefix:
-                    continue  # a resource of another service in a mixed statement
-                concrete = resource.replace("*", "nightly/2024-06-29.csv")
-                parts = concrete.split(":")
-                region = parts[3] if len(parts) > 3 and parts[3] else REGION
-                out.append(
-                    (f"{action} on {concrete}", _request(action, concrete, region, **context))
-                )
-    return out
-
-
 @pytest.mark.check(task=3, points=2)
 def test_legacy_policy_keeps_used_services(policies: dict[str, Policy], usage: Usage) -> None:
     """legacy-role-policy.json still grants every action of the services used in the last
@@ -711,7 +499,7 @@ def test_legacy_policy_keeps_used_services(policies: dict[str, Policy], usage: U
         elif before.resource_limited and not now.resource_limited:
             lost.append(f'{action} (widened to "*")')
     if not lost:
-        for what, request in _sample_requests(usage):
+        for what, request in sample_requests(usage):
             if (
                 evaluate([usage.original], request).allowed
                 and not evaluate([policies[LEGACY]], request).allowed

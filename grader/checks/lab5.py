@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from grader.aws.iam import MalformedPolicyError, Policy, Request, parse_policy, parse_principal
+from grader.aws.iam import Policy, Request, parse_principal
 from grader.aws.iam.policy import IDENTITY_QUOTA, SCP_QUOTA, SESSION_POLICY_QUOTA
-from grader.checks._lab5_org import (
+from grader.checks._support import fail, learner_policy, listing
+from grader.checks.lab5_scenario import (
     APPROVED_REGIONS,
     BOUNDARY,
     BOUNDARY_ARN,
@@ -50,7 +51,6 @@ from grader.checks._lab5_org import (
     make_world,
     request,
 )
-from grader.checks._support import fail, listing, load_learner_json
 
 DOCS = "least-privilege/lab5.md"
 # file -> (parse_policy kind, validate_policy type, Access Analyzer resource type, task)
@@ -74,33 +74,34 @@ def world(seed: int) -> World:
 # ---------------------------------------------------------------- the learner's files
 
 
-@pytest.fixture(scope="module")
-def documents(lab_dir: Path) -> dict[str, Any]:
-    return {name: load_learner_json(lab_dir, name, DOCS + "#task-5") for name in FILES}
+def _what(name: str) -> str:
+    kind = FILES[name][0]
+    return "valid IAM: " + (
+        "a resource-based policy (with Principal)"
+        if kind == "resource"
+        else ("an SCP" if name == SCP else "an identity-style policy (no Principal)")
+    )
+
+
+def _parse_all(lab_dir: Path) -> dict[str, Policy]:
+    return {
+        name: learner_policy(
+            lab_dir, name, DOCS + f"#task-{FILES[name][3]}", kind=FILES[name][0], what=_what(name)
+        )
+        for name in FILES
+    }
 
 
 @pytest.fixture(scope="module")
-def policies(documents: dict[str, Any]) -> dict[str, Policy]:
-    parsed = {}
-    for name, document in documents.items():
-        kind = FILES[name][0]
-        try:
-            parsed[name] = parse_policy(document, name=name, kind=kind)  # type: ignore[arg-type]
-        except MalformedPolicyError as exc:
-            where = f" (at {exc.path})" if getattr(exc, "path", None) else ""
-            what = (
-                "a resource-based policy (with Principal)"
-                if kind == "resource"
-                else ("an SCP" if name == SCP else "an identity-style policy (no Principal)")
-            )
-            fail(
-                expected=f"{name} to be valid IAM: {what}",
-                found=f"IAM would answer MalformedPolicyDocument: {exc}{where}",
-                fix="correct the policy's grammar: Version, Statement, Effect, Principal, Action, "
-                "Resource, Condition",
-                docs=DOCS + f"#task-{FILES[name][3]}",
-            )
-    return parsed
+def policies(lab_dir: Path) -> dict[str, Policy]:
+    """The learner's five files, parsed (the first gate proves they parse)."""
+    return _parse_all(lab_dir)
+
+
+@pytest.fixture(scope="module")
+def documents(policies: dict[str, Policy]) -> dict[str, Any]:
+    """The learner's files as JSON data (for the validator)."""
+    return {name: dict(policy.document) for name, policy in policies.items()}
 
 
 # ---------------------------------------------------------------- the matrix
@@ -115,10 +116,10 @@ def org(policies: dict[str, Policy], world: World) -> Org:
 
 
 @pytest.mark.check(task=5, points=1, gate=True)
-def test_every_file_is_valid_iam(policies: dict[str, Policy]) -> None:
+def test_every_file_is_valid_iam(lab_dir: Path) -> None:
     """Every file is valid IAM of its kind: the SCP, the boundary, the developers' policy and
     the session policy without Principal; the bucket policy with one."""
-    assert set(policies) == set(FILES)
+    _parse_all(lab_dir)
 
 
 # The quotas, from the IAM engine (IAM, STS and Organizations quotas); a bucket policy may

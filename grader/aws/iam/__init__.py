@@ -8,7 +8,7 @@ so import them only where they are used.
 from grader.aws.iam.authorize import AuthorizationDecision, OrgLevel, PolicySet, authorize
 from grader.aws.iam.evaluate import Decision, Match, compile_policy, evaluate
 from grader.aws.iam.model import Policy, Statement
-from grader.aws.iam.policy import MalformedPolicyError, parse_policy
+from grader.aws.iam.policy import MalformedPolicyError, load_policy_file, parse_policy
 from grader.aws.iam.principals import (
     InvalidPrincipalError,
     Principal,
@@ -31,6 +31,7 @@ __all__ = [
     "Request",
     "Statement",
     "compile_policy",
+    "load_policy_file",
     "evaluate",
     "parse_policy",
 ]

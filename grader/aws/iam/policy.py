@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
+from ..errors import GraderError
+from ..jsonfile import load_json
 from .arns import resource_format_error
 from .conditions import parse_date, parse_operator
 from .model import ALLOW, DENY, Policy, Statement
@@ -44,9 +47,12 @@ _SID = re.compile(r"^[0-9A-Za-z]*$")
 PolicyKind = Literal["identity", "resource"]
 
 
-class MalformedPolicyError(ValueError):
-    """A policy IAM would reject. ``str()`` is IAM's message; ``path`` says where
-    (e.g. ``Statement[1].Condition``); ``line``/``column`` are set for JSON errors."""
+class MalformedPolicyError(GraderError, ValueError):
+    """A policy IAM would reject. ``message`` is IAM's message; ``json_path`` says where
+    (e.g. ``Statement[1].Condition``); ``line``/``column`` are set for JSON errors, and
+    ``file`` when the policy came from one."""
+
+    code = "MalformedPolicyDocument"
 
     def __init__(
         self,
@@ -54,12 +60,21 @@ class MalformedPolicyError(ValueError):
         path: str | None = None,
         line: int | None = None,
         column: int | None = None,
+        *,
+        file: str | Path | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.path = path
-        self.line = line
-        self.column = column
+        super().__init__(message, file=file, line=line, column=column, json_path=path)
+
+
+def load_policy_file(path: str | Path, *, kind: PolicyKind = "identity") -> Policy:
+    """A policy document read from ``path`` and parsed. Every problem is a GraderError
+    naming the file: an InputError for the file itself, a MalformedPolicyError for what
+    IAM would reject."""
+    document = load_json(path, what="a JSON object (an IAM policy document)")
+    try:
+        return parse_policy(document, name=Path(path).name, kind=kind)
+    except MalformedPolicyError as exc:
+        raise MalformedPolicyError(exc.message, exc.json_path, file=path) from None
 
 
 def parse_policy(
@@ -105,6 +120,8 @@ def _decode(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
             document = json.loads(document)
         except json.JSONDecodeError as exc:
             raise MalformedPolicyError(SYNTAX, None, exc.lineno, exc.colno) from None
+        except RecursionError:  # nested deeper than Python's parser goes
+            raise MalformedPolicyError(SYNTAX) from None
     if not isinstance(document, Mapping):
         raise MalformedPolicyError(SYNTAX)
     return dict(document)

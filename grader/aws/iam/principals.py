@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..errors import GraderError
+
 # Principal kinds.
 USER = "user"
 ROLE_SESSION = "role-session"  # an assumed-role session (session name may be unknown)
@@ -215,7 +217,7 @@ def principal_context(principal: Principal) -> Mapping[str, tuple[str, ...]]:
 # --- the Principal / NotPrincipal element ---------------------------------------------------
 
 
-class InvalidPrincipalError(ValueError):
+class InvalidPrincipalError(GraderError, ValueError):
     """A Principal element this engine cannot read (IAM would reject it too)."""
 
 

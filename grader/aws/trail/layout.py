@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from grader.jsonfile import InputError
+from grader.aws.jsonfile import InputError
 
 from .records import TrailRecordError, event_time, parse_time, record_id
 

@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import GraderError
 from .actions import UNMAPPABLE, EventMapping, check_actions, map_event, passed_roles
 from .layout import read_trail
 from .markers import MarkerWindow, find_marker_windows
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 POLICY_VERSION = "2012-10-17"
 
 
-class TrailPolicyError(ValueError):
+class TrailPolicyError(GraderError, ValueError):
     """The request cannot give a policy (no activity, no marker window, bad times)."""
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import GraderError
 from .sources import prefix_for_source
 
 Record = Mapping[str, Any]
@@ -51,7 +52,7 @@ _ROLE = re.compile(
 )
 
 
-class TrailRecordError(ValueError):
+class TrailRecordError(GraderError, ValueError):
     """A record lacks a field the question needs, or holds a value of the wrong form."""
 
 

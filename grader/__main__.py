@@ -1,0 +1,5 @@
+"""``python -m grader``: the same entry point as the ``grader`` console script."""
+
+from grader.cli import run
+
+run()

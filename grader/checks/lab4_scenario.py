@@ -1,0 +1,248 @@
+"""lab4's hidden inputs: trails made up from the run's seed, and the requests the checks ask.
+
+Task 1's hidden trails (another role, account, Region and day each run), the shipped
+trail's ground truth with look-alikes drawn for the run (another app's resources, the same
+names in another Region or account, another role to pass), and the requests task 3 asks of
+the pruned policy. It imports no pytest: the checks in ``lab4.py`` read top to bottom.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from grader.aws.iam import Policy, Request
+from grader.aws.trail import GeneratedTrail, generate_trail, map_event, passed_roles
+from grader.aws.trail.records import event_time, principal_matches
+
+# The shipped trail (labs/lab4/data/trail) is generate_trail(SHIPPED_SEED) with the
+# defaults below; tests/test_lab4.py proves it, and says how to regenerate it.
+SHIPPED_SEED = 59
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+PRINCIPAL = f"arn:aws:iam::{ACCOUNT}:role/deploy-role"
+
+HIDDEN_TRAILS = 3
+# What the hidden trails vary: the role (with and without a path), the Region, the account.
+HIDDEN_ROLES = ("deploy-role", "release-bot", "ci/deployer", "pipelines/prod/deploy", "app-deploy")
+HIDDEN_REGIONS = ("ap-northeast-1", "us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
+LOOKALIKE_REGIONS = ("us-east-1", "eu-west-1", "ap-northeast-3", "us-west-2")
+LOOKALIKE_APPS = ("orders", "billing", "catalog", "checkout", "profile", "payments")
+# IAM's own Region for a global service: aws:RequestedRegion is us-east-1 for IAM calls.
+GLOBAL_SERVICES = {"iam": "us-east-1"}
+
+
+def requested_region(action: str, region: str) -> str:
+    return GLOBAL_SERVICES.get(action.split(":", 1)[0], region)
+
+
+def deploy_request(action: str, resource: str, region: str, **extra: Any) -> Request:
+    """A request as the deployment would send it, with the context keys AWS adds."""
+    context: dict[str, Any] = {
+        "aws:RequestedRegion": requested_region(action, region),
+        "aws:PrincipalAccount": ACCOUNT,
+    }
+    context.update(extra)
+    return Request(action=action, resource=resource, context=context)
+
+
+def concrete(arn: str) -> str:
+    """An ARN a request could name: a truth pattern's ``*`` filled in (a stack's ID)."""
+    return arn.replace("*", "6d3f9a20-1b7c-11ef-9c1e-0a1b2c3d4e5f")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One hidden trail and what the learner's generate() made of it."""
+
+    trail: GeneratedTrail
+    region: str
+    policy: Any = None
+    error: str | None = None
+    output: str = ""
+
+    def describe(self) -> str:
+        return f"the hidden trail of {self.trail.principal_arn} in {self.region}"
+
+
+def hidden_trails(seed: int) -> list[tuple[GeneratedTrail, str]]:
+    """The run's hidden trails: another role, account, Region and day each time."""
+    rng = random.Random(f"lab4/{seed}")
+    trails = []
+    for k in range(HIDDEN_TRAILS):
+        region = rng.choice(HIDDEN_REGIONS)
+        account = str(rng.randrange(10**11, 10**12))
+        start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
+            days=rng.randrange(0, 330), minutes=rng.randrange(0, 24 * 60)
+        )
+        trail = generate_trail(
+            seed * HIDDEN_TRAILS + k,
+            account=account,
+            region=region,
+            principal_role=rng.choice(HIDDEN_ROLES),
+            start=start,
+        )
+        trails.append((trail, region))
+    return trails
+
+
+def origin_of_extra(trail: GeneratedTrail) -> dict[str, str]:
+    """For each action some record of the trail needed: where a wrong policy took it from."""
+    origin: dict[str, str] = {}
+    marker = None
+    for record in trail.records:
+        mapping = map_event(record)
+        if (record["eventSource"], record["eventName"]) == trail.marker and principal_matches(
+            record, trail.principal_arn
+        ):
+            marker = mapping
+        if mapping.service_made:
+            why = f"a call {mapping.service_made} made, not the role"
+        elif not principal_matches(record, trail.principal_arn):
+            who = (record.get("userIdentity") or {}).get("arn", "another principal")
+            why = f"a call by {who}"
+        elif not trail.window_start <= event_time(record) <= trail.window_end:
+            why = "the role's call outside the marker window"
+        else:
+            continue
+        for action in mapping.actions or ():
+            origin.setdefault(action.casefold(), why)
+    if marker is not None:
+        for action in marker.actions:
+            origin[action.casefold()] = "the marker call itself"
+    return origin
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The shipped trail's ground truth and the look-alikes drawn for this run."""
+
+    trail: GeneratedTrail
+    passed: dict[str, str]  # role ARN passed -> the service it was passed to
+    app: str
+    other_app: str
+    other_region: str
+    other_account: str
+    other_key: str
+
+
+def make_shipped(seed: int) -> Shipped:
+    """The shipped trail's ground truth, and look-alikes drawn from the run's seed."""
+    trail = generate_trail(SHIPPED_SEED)
+    passed: dict[str, str] = {}
+    for record in trail.records:
+        if (
+            principal_matches(record, trail.principal_arn)
+            and trail.window_start <= event_time(record) <= trail.window_end
+        ):
+            for role in passed_roles(record):
+                passed[role] = record["eventSource"]
+    stacks = [a for arns in trail.resources.values() for a in arns if ":stack/" in a]
+    app = re.search(r":stack/([a-z]+)-", stacks[0]).group(1)  # the change set names the stack
+    rng = random.Random(f"lab4/lookalikes/{seed}")
+    return Shipped(
+        trail=trail,
+        passed=passed,
+        app=app,
+        other_app=rng.choice([a for a in LOOKALIKE_APPS if a != app]),
+        other_region=rng.choice([r for r in LOOKALIKE_REGIONS if r != REGION]),
+        other_account=str(rng.randrange(10**11, 10**12)),
+        other_key=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    )
+
+
+def used_requests(shipped: Shipped) -> list[tuple[str, Request]]:
+    """(what, request) for every action and resource the window used, and each role passed."""
+    out = []
+    for action in sorted(shipped.trail.actions):
+        arns = sorted(shipped.trail.resources.get(action, ())) or ["*"]
+        for arn in arns:
+            out.append(
+                (f"{action} on {concrete(arn)}", deploy_request(action, concrete(arn), REGION))
+            )
+    for role, source in sorted(shipped.passed.items()):
+        out.append(
+            (
+                f"iam:PassRole of {role} to {source}",
+                deploy_request("iam:PassRole", role, REGION, **{"iam:PassedToService": source}),
+            )
+        )
+    return out
+
+
+def lookalike_requests(shipped: Shipped) -> list[tuple[str, Request]]:
+    """The same actions on what the window did not touch: another app's resources, the same
+    names in another Region and in another account."""
+    out = []
+    for action in sorted(shipped.trail.actions):
+        arns = sorted(shipped.trail.resources.get(action, ()))
+        if not arns:
+            out.append(
+                (
+                    f"{action} in {shipped.other_region}",
+                    deploy_request(action, "*", shipped.other_region),
+                )
+            )
+            continue
+        for arn in arns:
+            arn = concrete(arn)
+            if shipped.app in arn:
+                other = arn.replace(shipped.app, shipped.other_app)
+            else:  # a key has no name to change: another key of the account
+                other = re.sub(r"key/[0-9a-f-]+", f"key/{shipped.other_key}", arn)
+            out.append((f"{action} on {other}", deploy_request(action, other, REGION)))
+            if REGION in arn:
+                there = arn.replace(REGION, shipped.other_region)
+                out.append(
+                    (f"{action} on {there}", deploy_request(action, there, shipped.other_region))
+                )
+            if ACCOUNT in arn:
+                theirs = arn.replace(ACCOUNT, shipped.other_account)
+                out.append((f"{action} on {theirs}", deploy_request(action, theirs, REGION)))
+    return out
+
+
+@dataclass(frozen=True)
+class Usage:
+    cutoff: datetime
+    used: dict[str, str]  # namespace -> when last used
+    unused: dict[str, str]  # namespace -> why it counts as unused
+    original: Policy
+    original_document: dict[str, Any]
+
+
+def sample_requests(usage: Usage) -> list[tuple[str, Request]]:
+    """One request per action and resource of the original's statements for used services,
+    with the condition values those statements expect."""
+    out = []
+    statements = usage.original_document["Statement"]
+    for st in statements if isinstance(statements, list) else [statements]:
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action", [])
+        resources = st.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        context: dict[str, Any] = {}
+        for operator, pairs in (st.get("Condition") or {}).items():
+            if operator.startswith("String"):
+                for key, value in pairs.items():
+                    context[key] = value[0] if isinstance(value, list) else value
+        for action in actions:
+            prefix = action.split(":", 1)[0]
+            if prefix not in usage.used or "*" in action:
+                continue
+            for resource in resources:
+                if resource != "*" and resource.split(":")[2] != prefix:
+                    continue  # a resource of another service in a mixed statement
+                concrete = resource.replace("*", "nightly/2024-06-29.csv")
+                parts = concrete.split(":")
+                region = parts[3] if len(parts) > 3 and parts[3] else REGION
+                out.append(
+                    (f"{action} on {concrete}", deploy_request(action, concrete, region, **context))
+                )
+    return out

@@ -1,0 +1,138 @@
+"""Does the package keep its shape? Imports run cli -> grading -> checks -> engines, never
+back; the engines import nothing of grader outside grader/aws; each folder is what the
+README's Layout says it is."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "grader"
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path, root: Path = ROOT) -> set[str]:
+    """Every grader module ``path`` imports, at any depth of the file (lazy imports count)."""
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return {m for m in found if m == "grader" or m.startswith("grader.")}
+
+
+MODULES = {module_name(p): imports_of(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def offenders(
+    layer: str, forbidden: tuple[str, ...], modules: dict[str, set[str]] = MODULES
+) -> list[str]:
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in modules.items()
+        if within(module, layer)
+        for target in targets
+        if any(within(target, f) for f in forbidden)
+    )
+
+
+def test_the_walk_finds_the_layers():
+    assert {"grader.cli", "grader.grading.runner", "grader.checks.lab3", "grader.aws.iam"} <= set(
+        MODULES
+    )
+    assert "grader.aws.jsonfile" in MODULES["grader.aws.iam.policy"]  # relative imports resolve
+
+
+def test_engines_import_nothing_of_grader_outside_grader_aws():
+    bad = sorted(
+        f"{module} imports {target}"
+        for module, targets in MODULES.items()
+        if within(module, "grader.aws")
+        for target in targets
+        if not within(target, "grader.aws") and target != "grader"
+    )
+    assert bad == []
+
+
+def test_the_iam_engine_needs_no_other_engine():
+    assert offenders("grader.aws.iam", ("grader.aws.trail",)) == []
+
+
+@pytest.mark.parametrize(
+    "layer, forbidden",
+    [
+        ("grader.grading", ("grader.cli",)),
+        ("grader.checks", ("grader.cli", "grader.grading", "grader.course")),
+        ("grader.errors", ("grader.cli", "grader.grading", "grader.course", "grader.checks")),
+        ("grader.terminal", ("grader.cli", "grader.grading", "grader.course", "grader.checks")),
+    ],
+)
+def test_imports_never_run_back_up_the_layers(layer, forbidden):
+    assert offenders(layer, forbidden) == []
+
+
+def test_only_the_docs_hook_in_course_imports_the_cli_and_nothing_imports_the_hook():
+    # The hook renders `grader --help` into the reference page; it is a leaf nothing uses.
+    found = offenders("grader.course", ("grader.cli",))
+    assert {line.split()[0] for line in found} == {"grader.course.mkdocs_hook"}
+    users = [m for m, targets in MODULES.items() if "grader.course.mkdocs_hook" in targets]
+    assert users == []
+
+
+def test_a_mutant_import_would_be_caught(tmp_path):
+    engine = tmp_path / "grader" / "aws" / "x.py"
+    engine.parent.mkdir(parents=True)
+    engine.write_text("def f():\n    from ..grading import runner\n")
+    modules = {"grader.aws.x": imports_of(engine, tmp_path)}
+    assert offenders("grader.aws", ("grader.grading",), modules) == [
+        "grader.aws.x imports grader.grading",
+        "grader.aws.x imports grader.grading.runner",
+    ]
+
+
+def test_every_cli_group_module_registers_its_commands():
+    from grader.cli import GROUPS
+
+    for group in GROUPS:
+        assert (PACKAGE / "cli" / f"{group}.py").is_file(), group
+        tree = ast.parse((PACKAGE / "cli" / f"{group}.py").read_text())
+        assert any(isinstance(n, ast.FunctionDef) and n.name == "register" for n in tree.body)
+
+
+def test_command_modules_import_nothing_heavy_at_the_top():
+    """`grader --help` imports every command module: their top level stays light."""
+    heavy = ("boto3", "moto", "rich", "policy_sentry", "pytest", "grader.aws", "grader.grading")
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                assert not any(n.startswith(heavy) for n in names), (path.name, names)

@@ -1,0 +1,85 @@
+"""Ctrl-C or SIGTERM during `grader check`: is everything the run started ended, and its
+temporary folders removed? Real CLI, real learner code that hangs and spawns a process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc to find what is left"
+)
+
+# A generator that says it started, leaves a grandchild behind, and hangs.
+HANGING_GENERATOR = """
+import subprocess, sys, time
+from pathlib import Path
+
+def generate(records, principal_arn):
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "{marker}"])
+    Path({started!r}).write_text("started")
+    time.sleep(120)
+"""
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "status").read_text()
+        except OSError:
+            continue
+        if marker.encode() in cmdline and "State:\tZ" not in state:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_check_leaves_no_process_and_no_folder(course_clone, tmp_path, how):
+    marker = f"grader-interrupt-test-{how}-{os.getpid()}"
+    started = tmp_path / "started"
+    (course_clone / "labs" / "lab4" / "generate_policy.py").write_text(
+        HANGING_GENERATOR.format(marker=marker, started=str(started))
+    )
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "check", "lab4", "--seed", "1"],
+        cwd=course_clone,
+        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (started.exists() and _processes_with(marker)):
+            assert cli.poll() is None, cli.communicate()
+            assert time.monotonic() < deadline, "the learner's code never started"
+            time.sleep(0.05)
+        assert any(temp.iterdir()), "the run made no temporary folder to remove"
+        if how == "ctrl-c":
+            os.killpg(cli.pid, signal.SIGINT)  # what a terminal sends its foreground group
+        else:
+            os.kill(cli.pid, signal.SIGTERM)
+        _out, err = cli.communicate(timeout=20)
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+            cli.wait()
+    assert cli.returncode == 130, err
+    assert b"Traceback" not in err
+    deadline = time.monotonic() + 5
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_with(marker) == [], "the learner's processes outlived the run"
+    assert list(temp.iterdir()) == [], "the run's temporary folders were left behind"
