@@ -10,9 +10,10 @@ assertion or a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from grader.aws.iam import MalformedPolicyError, Policy, parse_policy
 from grader.aws.jsonfile import InputError, load_json
@@ -39,6 +40,51 @@ def listing(items: list[str], limit: int = 12) -> str:
     shown = ", ".join(items[:limit])
     rest = len(items) - limit
     return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+class Decided(Protocol):
+    """What the IAM engine answers (``evaluate`` and ``authorize`` alike)."""
+
+    @property
+    def allowed(self) -> bool: ...
+
+    def explain(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One request of a must-allow / must-deny matrix: how the learner reads it, the
+    engine's decision, the answer it must get, and what to change when it is wrong."""
+
+    what: str
+    decision: Decided
+    allowed: bool
+    fix: str
+
+    @property
+    def wrong(self) -> bool:
+        return self.decision.allowed != self.allowed
+
+
+def judge(verdicts: Iterable[Verdict], docs: str | None) -> None:
+    """Fail when any request gets the wrong answer: the first one in full, with the
+    engine's explanation, and how many more are wrong (a few of them named)."""
+    wrong = [v for v in verdicts if v.wrong]
+    if not wrong:
+        return
+    first, others = wrong[0], wrong[1:]
+    more = ""
+    if others:
+        more = (
+            f" ({len(others)} more request{'s' if len(others) > 1 else ''} with the wrong "
+            f"answer: {listing([v.what for v in others], limit=3)})"
+        )
+    fail(
+        expected=f"{first.what} to be {'allowed' if first.allowed else 'denied'}",
+        found=first.decision.explain() + more,
+        fix=first.fix,
+        docs=docs,
+    )
 
 
 def load_learner_json(lab_dir: Path, name: str, docs: str | None = None) -> Any:

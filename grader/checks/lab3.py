@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from grader.aws.iam import Policy, Request, evaluate
-from grader.checks._support import deploy_role_policies, fail, learner_policy, listing
+from grader.checks._support import (
+    Verdict,
+    deploy_role_policies,
+    fail,
+    judge,
+    learner_policy,
+    listing,
+)
 from grader.checks.lab3_scenario import ACCOUNT, REGION, Instance, make_fleet
 
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
@@ -48,17 +55,8 @@ def policies(lab_dir: Path) -> dict[str, Policy]:
     return {name: learner_policy(lab_dir, name, DOCS + "#task-4") for name in (VIEWER, OPERATOR)}
 
 
-def _expect(
-    policy: Policy, request: Request, allowed: bool, what: str, fix: str, docs: str
-) -> None:
-    decision = evaluate([policy], request)
-    if decision.allowed != allowed:
-        fail(
-            expected=f"{what} to be {'allowed' if allowed else 'denied'}",
-            found=decision.explain(),
-            fix=fix,
-            docs=docs,
-        )
+def _verdict(policy: Policy, request: Request, allowed: bool, what: str, fix: str) -> Verdict:
+    return Verdict(what, evaluate([policy], request), allowed, fix)
 
 
 # ---------------------------------------------------------------- gates (task 4)
@@ -153,33 +151,45 @@ def _granted(result, levels: tuple[str, ...]) -> list[str]:
 @pytest.mark.check(task=2, points=2)
 def test_operator_starts_and_stops_dev_instances(policies: dict[str, Policy], fleet) -> None:
     """The operator can start and stop every instance tagged Environment=dev."""
-    for instance in fleet["dev"]:
-        for action in ("ec2:StartInstances", "ec2:StopInstances"):
-            _expect(
+    fix = (
+        "allow ec2:StartInstances and ec2:StopInstances on instances whose Environment tag is "
+        "dev (instance IDs change: match the tag, not the ID)"
+    )
+    judge(
+        [
+            _verdict(
                 policies[OPERATOR],
                 instance.request(action),
                 True,
                 f"{action} on {instance.describe()}",
-                "allow ec2:StartInstances and ec2:StopInstances on instances whose Environment tag is dev "
-                "(instance IDs change: match the tag, not the ID)",
-                DOCS + "#task-2",
+                fix,
             )
+            for instance in fleet["dev"]
+            for action in ("ec2:StartInstances", "ec2:StopInstances")
+        ],
+        DOCS + "#task-2",
+    )
 
 
 @pytest.mark.check(task=2, points=2)
 def test_operator_cannot_touch_other_instances(policies: dict[str, Policy], fleet) -> None:
     """The operator cannot start or stop an instance that is not tagged Environment=dev
     (prod, staging, a look-alike tag, or no tag)."""
-    for instance in fleet["other"]:
-        for action in ("ec2:StartInstances", "ec2:StopInstances"):
-            _expect(
+    fix = "add a Condition that requires the instance's Environment tag to equal dev exactly"
+    judge(
+        [
+            _verdict(
                 policies[OPERATOR],
                 instance.request(action),
                 False,
                 f"{action} on {instance.describe()}",
-                "add a Condition that requires the instance's Environment tag to equal dev exactly",
-                DOCS + "#task-2",
+                fix,
             )
+            for instance in fleet["other"]
+            for action in ("ec2:StartInstances", "ec2:StopInstances")
+        ],
+        DOCS + "#task-2",
+    )
 
 
 @pytest.mark.check(task=2, points=2)
@@ -190,7 +200,7 @@ def test_operator_has_no_other_power(policies: dict[str, Policy], fleet) -> None
 
     dev = fleet["dev"][0]
     prod = fleet["other"][0]
-    for what, request in (
+    requests = (
         (f"ec2:TerminateInstances on {dev.describe()}", dev.request("ec2:TerminateInstances")),
         (
             f"ec2:CreateTags Environment=dev on {prod.describe()}",
@@ -203,15 +213,12 @@ def test_operator_has_no_other_power(policies: dict[str, Policy], fleet) -> None
             "iam:PassRole on a role of the account",
             Request(action="iam:PassRole", resource=f"arn:aws:iam::{ACCOUNT}:role/admin"),
         ),
-    ):
-        _expect(
-            policies[OPERATOR],
-            request,
-            False,
-            what,
-            "grant only ec2:StartInstances and ec2:StopInstances",
-            DOCS + "#task-2",
-        )
+    )
+    fix = "grant only ec2:StartInstances and ec2:StopInstances"
+    judge(
+        [_verdict(policies[OPERATOR], request, False, what, fix) for what, request in requests],
+        DOCS + "#task-2",
+    )
     extra = [
         a
         for a in _granted(
@@ -270,12 +277,17 @@ def test_no_wildcard_action_beyond_describe(policies: dict[str, Policy]) -> None
 def test_operator_is_scoped_to_the_account_and_region(policies: dict[str, Policy], fleet) -> None:
     """The operator's rights stop at the team's account and region: a dev instance in
     another account or region is out of reach."""
-    for instance in fleet["elsewhere"]:
-        _expect(
-            policies[OPERATOR],
-            instance.request("ec2:StopInstances"),
-            False,
-            f"ec2:StopInstances on {instance.describe()}",
-            f"scope Resource to arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*",
-            DOCS + "#task-3",
-        )
+    fix = f"scope Resource to arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*"
+    judge(
+        [
+            _verdict(
+                policies[OPERATOR],
+                instance.request("ec2:StopInstances"),
+                False,
+                f"ec2:StopInstances on {instance.describe()}",
+                fix,
+            )
+            for instance in fleet["elsewhere"]
+        ],
+        DOCS + "#task-3",
+    )

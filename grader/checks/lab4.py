@@ -22,8 +22,10 @@ from grader.aws.iam import Policy, Request, evaluate, parse_policy
 from grader.aws.jsonfile import InputError, load_json
 from grader.aws.trail.records import parse_time
 from grader.checks._support import (
+    Verdict,
     deploy_role_policies,
     fail,
+    judge,
     learner_policy,
     listing,
     parse_learner_policy,
@@ -241,28 +243,11 @@ def test_both_policies_deploy_to_the_sandbox(
 # ---------------------------------------------------------------- task 2: the refined policy
 
 
-def _expect_all(
-    policy: Policy, requests: list[tuple[str, Request]], allowed: bool, fix: str
-) -> None:
-    wrong = []
-    for what, request in requests:
-        decision = evaluate([policy], request)
-        if decision.allowed != allowed:
-            wrong.append((what, decision))
-    if wrong:
-        what, decision = wrong[0]
-        fail(
-            expected=f"{what} to be {'allowed' if allowed else 'denied'}"
-            + (f" (and {len(wrong) - 1} more requests)" if len(wrong) > 1 else ""),
-            found=decision.explain()
-            + (
-                f"; also {'denied' if allowed else 'allowed'}: {listing([w for w, _ in wrong[1:]], limit=5)}"
-                if len(wrong) > 1
-                else ""
-            ),
-            fix=fix,
-            docs=DOCS + "#task-2",
-        )
+def _judge(policy: Policy, requests: list[tuple[str, Request]], allowed: bool, fix: str) -> None:
+    judge(
+        [Verdict(what, evaluate([policy], request), allowed, fix) for what, request in requests],
+        DOCS + "#task-2",
+    )
 
 
 @pytest.mark.check(task=2, points=3)
@@ -271,7 +256,7 @@ def test_deploy_policy_allows_what_the_window_used(
 ) -> None:
     """deploy-role-policy.json allows every call the deployment made between its markers, on
     the resources the records name, and passing the role the change set names."""
-    _expect_all(
+    _judge(
         policies[DEPLOY],
         used_requests(shipped),
         True,
@@ -285,7 +270,7 @@ def test_deploy_policy_denies_lookalikes(policies: dict[str, Policy], shipped: S
     """deploy-role-policy.json denies the same actions on anything else: another app's
     bucket, functions, stack and key, the same names in another Region or account, and
     Region-wide lookups outside the trail's Region."""
-    _expect_all(
+    _judge(
         policies[DEPLOY],
         lookalike_requests(shipped),
         False,
@@ -333,7 +318,7 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
                     ),
                 )
             )
-    _expect_all(
+    _judge(
         policies[DEPLOY],
         requests,
         False,

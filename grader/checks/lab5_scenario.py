@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any
 
 from grader.aws.iam import (
-    AuthorizationDecision,
     OrgLevel,
     Policy,
     PolicySet,
@@ -25,7 +24,8 @@ from grader.aws.iam import (
     authorize,
     parse_policy,
 )
-from grader.checks._support import fail, listing
+from grader.checks._support import Verdict
+from grader.checks._support import judge as judge_matrix
 
 # The learner's files, by name; the checks' policies are keyed by them.
 SCP, BOUNDARY, DELEGATED, BUCKET, SESSION = (
@@ -259,24 +259,16 @@ def request(
 
 
 def judge(cells: list[tuple[Cell, PolicySet, Any]], docs: str) -> None:
-    """Decide every cell; fail with the first wrong one, its explanation, and a count."""
-    wrong: list[tuple[Cell, AuthorizationDecision]] = []
-    for cell, policy_set, principal in cells:
-        decision = authorize(cell.request, policy_set, principal)
-        if decision.allowed != cell.allowed:
-            wrong.append((cell, decision))
-    if wrong:
-        cell, decision = wrong[0]
-        others = ""
-        if len(wrong) > 1:
-            others = (
-                f" ({len(wrong) - 1} more cells wrong: "
-                + listing([c.describe() for c, _ in wrong[1:]], limit=2)
-                + ")"
+    """Decide every cell with the whole evaluation logic, and judge the matrix."""
+    judge_matrix(
+        [
+            Verdict(
+                cell.describe(),
+                authorize(cell.request, policy_set, principal),
+                cell.allowed,
+                cell.fix,
             )
-        fail(
-            expected=f"{cell.describe()} to be {'allowed' if cell.allowed else 'denied'}",
-            found=decision.explain() + others,
-            fix=cell.fix,
-            docs=docs,
-        )
+            for cell, policy_set, principal in cells
+        ],
+        docs,
+    )
