@@ -15,12 +15,17 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from grader.course.starters import pristine_copy
 from grader.grading.sandbox_process import DISABLE_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+# The course as it ships (never the learner's own labs/ or .grader/), in a folder of its own.
+ROOT = pristine_copy(
+    Path(__file__).resolve().parents[1], Path(tempfile.mkdtemp(prefix="bench-check-")) / "course"
+)
 
 
 def wall(cmd: list[str], runs: int, extra_env: dict[str, str] | None = None) -> list[float]:
@@ -58,7 +63,7 @@ def main() -> None:
     labs = sys.argv[2:] or sorted(p.parent.name for p in (ROOT / "labs").glob("*/lab.toml"))
     for lab in labs:
         # the solution laid over a copy of the lab, as `grader dev check` grades it
-        solved = ROOT / ".grader" / "bench" / lab
+        solved = ROOT.parent / "solved" / lab
         shutil.rmtree(solved, ignore_errors=True)
         shutil.copytree(ROOT / "labs" / lab, solved)
         shutil.copytree(ROOT / "solutions" / lab, solved, dirs_exist_ok=True)
@@ -77,6 +82,7 @@ def main() -> None:
             floor = median
         ratio = f"{median / floor:.2f}" if floor else ""
         print(f"{name:<42} {median:>9.3f} {min(times):>7.3f} {ratio:>8}")
+    shutil.rmtree(ROOT.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from grader.aws.iam.authorize import OrgLevel, PolicySet, authorize  # noqa: E402
+from grader.aws.iam.model import PolicyType  # noqa: E402
 from grader.aws.iam.policy import parse_policy  # noqa: E402
 from grader.aws.iam.request import Request  # noqa: E402
 
@@ -31,11 +32,11 @@ USER = f"arn:aws:iam::{A}:user/bob"
 DISTRIBUTION = f"arn:aws:cloudfront::{A}:distribution/EDFDVBD6EXAMPLE"
 
 
-def _policy(name: str, *statements: dict, kind: str = "identity"):
+def _policy(name: str, *statements: dict, kind: PolicyType = PolicyType.IDENTITY):
     return parse_policy(
         {"Version": "2012-10-17", "Statement": list(statements)},
         name=name,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
     )
 
 
@@ -86,7 +87,7 @@ def policy_set() -> PolicySet:
             "Action": "s3:PutObject",
             "Resource": f"{BUCKET}/*",
         },
-        kind="resource",
+        kind=PolicyType.RESOURCE,
     )
     boundary = _policy(
         "boundary.json", {"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}
@@ -123,7 +124,7 @@ def policy_set() -> PolicySet:
                 "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
             },
         },
-        kind="resource",
+        kind=PolicyType.RESOURCE,
     )
     session = _policy(
         "session.json", {"Effect": "Allow", "Action": ["s3:*", "ec2:Describe*"], "Resource": "*"}

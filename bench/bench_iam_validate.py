@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from grader.aws.iam.catalog import load_catalog
-from grader.aws.iam.validate.schema import load_schema
 from grader.aws.iam.validate import validate_policy
+from grader.aws.iam.validate.schema import load_schema
 
 SERVICES = ("s3", "ec2", "dynamodb", "sqs", "sns", "kms", "lambda", "logs", "iam", "cloudwatch")
 

@@ -22,29 +22,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# What a course copy holds: the learner's side and the author's side, never .grader/ or site/.
-COURSE_PARTS = ("labs", "solutions", "docs", "docs_src", "mkdocs.yml", "README.md")
-_IGNORE = shutil.ignore_patterns("__pycache__", ".grader", "site")
 
 
 def copy_course(target: Path) -> Path:
     """A copy of the course at ``target``, each lab's files as the course ships them."""
-    from grader.course.labs import STARTERS_FOLDER
+    from grader.course.starters import pristine_copy
 
-    target.mkdir(parents=True, exist_ok=True)
-    for part in COURSE_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, target / part, ignore=_IGNORE)
-        elif source.is_file():
-            shutil.copy2(source, target / part)
-    for starters in (target / "labs").glob(f"*/{STARTERS_FOLDER}"):
-        for pristine in starters.rglob("*"):
-            if pristine.is_file():
-                shipped = starters.parent / pristine.relative_to(starters)
-                shipped.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(pristine, shipped)
-    return target
+    return pristine_copy(ROOT, target)
 
 
 def _session_course() -> Path:

@@ -13,7 +13,9 @@ from grader.checks._support import CheckFailed, Verdict, judge, learner_policy
 POLICY = parse_policy(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a/*"}],
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a/*"}
+        ],
     },
     name="p.json",
 )

@@ -1,4 +1,4 @@
-"""The docs hook (hooks/checks_table.py): the checks table read with ast from a checks module,
+"""The MkDocs plugin (grader/course/mkdocs_hook.py): the checks table read with ast from a checks module,
 and the CLI help rendered from an argparse parser."""
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from grader.aws.iam.model import PolicyType
 from grader.aws.iam.policy import MalformedPolicyError, parse_policy
 
 
@@ -184,6 +185,50 @@ def test_principal_in_identity_policy():
 def test_resource_policy_needs_a_principal():
     err = error_of(doc(allow()), kind="resource")
     assert err.message == "Missing required field Principal"
+
+
+@pytest.mark.parametrize("policy_type", list(PolicyType))
+def test_each_policy_type_parses_with_its_grammar(policy_type):
+    """RCPs are written like resource-based policies; SCPs, boundaries and session policies
+    like identity policies."""
+    with_principal = doc(allow(Principal="*", Sid="Any-text"))
+    if policy_type in (PolicyType.RESOURCE, PolicyType.RCP):
+        assert parse_policy(with_principal, kind=policy_type).statements[0].principal == "*"
+        assert error_of(doc(allow()), kind=policy_type).message.startswith("Missing required")
+    else:
+        err = error_of(with_principal, kind=policy_type)
+        assert err.message == "Policy document should not specify a principal."
+        assert parse_policy(doc(allow()), kind=policy_type).statements[0].principal is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("identity", PolicyType.IDENTITY),
+        ("SCP", PolicyType.SCP),
+        ("session", PolicyType.SESSION),
+        ("IDENTITY_POLICY", PolicyType.IDENTITY),
+        ("RESOURCE_POLICY", PolicyType.RESOURCE),
+        ("SERVICE_CONTROL_POLICY", PolicyType.SCP),
+        ("RESOURCE_CONTROL_POLICY", PolicyType.RCP),
+        (PolicyType.BOUNDARY, PolicyType.BOUNDARY),
+    ],
+)
+def test_a_policy_type_is_read_from_any_of_its_spellings(name, expected):
+    assert PolicyType.parse(name) is expected
+
+
+def test_a_policy_type_has_a_label_and_an_access_analyzer_name():
+    assert [(t.value, t.label, t.analyzer_name) for t in PolicyType] == [
+        ("identity", "identity policy", "IDENTITY_POLICY"),
+        ("resource", "resource-based policy", "RESOURCE_POLICY"),
+        ("boundary", "permissions boundary", "IDENTITY_POLICY"),
+        ("scp", "SCP", "SERVICE_CONTROL_POLICY"),
+        ("rcp", "RCP", "RESOURCE_CONTROL_POLICY"),
+        ("session", "session policy", "IDENTITY_POLICY"),
+    ]
+    with pytest.raises(ValueError, match="Unknown policy type 'identity_policy'"):
+        PolicyType.parse("identity_policy")
 
 
 def test_action_without_vendor():

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from grader.aws.iam.model import PolicyType
 from grader.aws.iam.validate import findings_to_dict, resolve_policy_type, validate_policy
 from grader.aws.iam.validate.findings import CHECKS, NOT_CHECKED, PROJECT, Finding
 from tests.conftest import COURSE
@@ -1730,10 +1731,17 @@ def test_is_a_policy_that_is_not_an_object_an_error_not_an_exception() -> None:
 
 
 def test_is_a_permissions_boundary_validated_as_an_identity_policy() -> None:
-    assert resolve_policy_type("boundary") == "IDENTITY_POLICY"
-    assert resolve_policy_type("scp") == "SERVICE_CONTROL_POLICY"
+    assert resolve_policy_type("boundary") is PolicyType.BOUNDARY
+    assert resolve_policy_type("boundary").analyzer_name == "IDENTITY_POLICY"
+    assert resolve_policy_type("scp") is PolicyType.SCP
+    assert resolve_policy_type("SERVICE_CONTROL_POLICY") is PolicyType.SCP
+    assert resolve_policy_type("IDENTITY_POLICY") is PolicyType.IDENTITY
     with pytest.raises(ValueError, match="Unknown policy type"):
         resolve_policy_type("session")
+    doc = policy(allow("iam:PassRole", "*", Sid="Pass"), allow("s3:GetObject", Sid="Pass"))
+    as_identity = findings_to_dict(validate_policy(doc, PolicyType.IDENTITY))
+    for same in ("boundary", PolicyType.BOUNDARY, PolicyType.SESSION, "IDENTITY_POLICY"):
+        assert findings_to_dict(validate_policy(doc, same)) == as_identity
 
 
 def test_are_findings_ordered_most_severe_first() -> None:

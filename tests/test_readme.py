@@ -13,21 +13,32 @@ README = (ROOT / "README.md").read_text()
 CI = (ROOT / ".ci" / "run").read_text()
 
 
+SETUP = (
+    'python3 -m venv .venv && . .venv/bin/activate && python -m pip install -e ".[dev]" '
+    "&& grader check lab3"
+)
+
+
 def quickstart_commands() -> list[str]:
     return re.findall(r"```sh\n(.+?)\n```", README)
 
 
-def test_quickstart_is_one_setup_line_and_one_test_line():
+def test_quickstart_is_one_setup_line_in_a_virtual_environment_and_one_test_line():
     setup, tests = quickstart_commands()[:2]
-    assert setup == 'python -m pip install -e ".[dev]" && grader check lab3'
+    assert setup == SETUP  # works where the system Python refuses global installs
     assert tests == "python -m pytest"
 
 
-def test_ci_installs_as_the_readme_says_and_runs_its_test_command():
-    install = quickstart_commands()[0].split(" && ")[0]
-    assert install.replace("python -m pip install", "") in CI.replace(
-        " --quiet --disable-pip-version-check", ""
-    )
+def test_the_windows_setup_line_stands_beside_it():
+    (windows,) = re.findall(r"```powershell\n(.+?)\n```", README)
+    assert windows.startswith("py -m venv .venv; .venv\\Scripts\\Activate.ps1; ")
+    assert windows.endswith('python -m pip install -e ".[dev]"; grader check lab3')
+
+
+def test_ci_sets_up_as_the_readme_says_and_runs_its_test_command():
+    ci = CI.replace(" --quiet --disable-pip-version-check", "")
+    for step in quickstart_commands()[0].split(" && ")[:-1]:  # all but `grader check lab3`
+        assert step in ci, step
     assert "python -m pytest" in CI
     assert "ipykernel install" in CI
 

@@ -8,6 +8,7 @@ The site is built once per test session, into a temporary folder.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -43,13 +44,28 @@ def run_mkdocs(config_dir: Path, out: Path, config: Path | None = None):
     return subprocess.run(cmd, cwd=config_dir, env=env, capture_output=True, text=True, timeout=300)
 
 
+def build_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course site, built with ``--strict`` once per test session.
+
+    Every test module that asks gets the same folder (tests/test_search.py too): the folder's
+    name in the session's base temporary directory is the key, so it does not matter under
+    which name a module imported this one.
+    """
+    base = tmp_path_factory.getbasetemp()
+    out, done = base / "course-site", base / "course-site.built"
+    if not done.is_file():
+        proc = run_mkdocs(ROOT, out)
+        if proc.returncode != 0:
+            pytest.fail(
+                f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False
+            )
+        done.touch()
+    return out
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    proc = run_mkdocs(ROOT, out)
-    if proc.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
-    return out
+    return build_site(tmp_path_factory)
 
 
 def pages(site: Path) -> list[Path]:
@@ -239,9 +255,7 @@ def test_every_page_loads_the_vendored_mermaid_and_worker_shim(site):
         for wanted in (MERMAID, SHIM):
             matches = [s for s in srcs if s.endswith(wanted)]
             assert matches, f"{page.relative_to(site)} does not load {wanted}"
-            # 404.html uses root-relative URLs (it is served for any path); the rest relative.
-            base = site if matches[0].startswith("/") else page.parent
-            assert (base / matches[0].lstrip("/")).resolve() == (site / wanted).resolve()
+            assert (page.parent / matches[0]).resolve() == (site / wanted).resolve()
         shims = [s for s in srcs if "iframe-worker" in s]
         assert len(shims) == 1, f"{page.relative_to(site)}: {shims}"
 
@@ -281,6 +295,81 @@ def test_pages_are_plain_files_for_file_urls(site):
     assert 'href="least-privilege/lab3.html"' in index
 
 
+# The footer's credit to the theme, on every page: a plain link that loads nothing.
+THEME_CREDIT = "https://squidfunk.github.io/mkdocs-material/"
+
+
+class _UrlParser(HTMLParser):
+    """Every URL a page names in an attribute: (tag, attribute, url)."""
+
+    URL_ATTRIBUTES = {"href", "src", "srcset", "data", "poster", "action", "xlink:href"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in self.URL_ATTRIBUTES and value:
+                urls = _srcset_urls(value) if name == "srcset" else [value]
+                self.found += [(tag, name, url.strip()) for url in urls]
+
+
+def page_urls(text: str) -> list[tuple[str, str, str]]:
+    parser = _UrlParser()
+    parser.feed(text)
+    parser.close()
+    return parser.found
+
+
+def not_openable_from_disk(site: Path, page: str) -> list[str]:
+    """What in a page at the root of ``site`` breaks when it is opened over file://: URLs
+    that are root-relative (``/assets/...``; over file:// ``/`` is the root of the disk) or
+    on another host, relative URLs that name no file of the site, and a Material config or
+    storage scope whose base is not the page's folder."""
+    offenders = []
+    for tag, attr, url in page_urls(page):
+        if url.startswith(("#", "data:")) or (tag == "a" and url == THEME_CREDIT):
+            continue
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or url.startswith("/"):
+            offenders.append(f"<{tag} {attr}> {url}: absolute or on another host")
+        elif not (site / parts.path).is_file():
+            offenders.append(f"<{tag} {attr}> {url}: no such file in the site")
+    config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', page, re.S)
+    settings = json.loads(config.group(1)) if config else {}
+    if settings.get("base") != ".":
+        offenders.append(f"__config base {settings.get('base')!r}, not '.'")
+    if not (site / settings.get("search", "/")).is_file():
+        offenders.append(f"__config search {settings.get('search')!r}: no such file in the site")
+    scope = re.search(r'__md_scope=new URL\("([^"]*)"', page)
+    if scope is None or scope.group(1) != ".":
+        offenders.append(f"__md_scope {scope and scope.group(1)!r}, not '.'")
+    return offenders
+
+
+def test_the_404_page_works_opened_from_disk(site):
+    # MkDocs renders error pages with root-relative URLs, for servers that send 404.html for
+    # a missing page at any depth; docs/overrides/404.html makes them relative.
+    page = (site / "404.html").read_text(encoding="utf-8")
+    assert sum(tag == "script" for tag, _, _ in page_urls(page)) >= 3  # assets were seen
+    assert sum(tag == "a" for tag, _, _ in page_urls(page)) >= 10  # and the navigation
+    assert not_openable_from_disk(site, page) == []
+
+
+def test_the_404_check_catches_the_urls_mkdocs_gives_error_pages(site):
+    # What 404.html held before the override: every URL from "/".
+    page = (site / "404.html").read_text(encoding="utf-8")
+    rooted = re.sub(r'((?:href|src)=")\./', r"\1/", page)
+    rooted = rooted.replace('"base": "."', '"base": "/"').replace('new URL(".",', 'new URL("/",')
+    assert rooted != page
+    offenders = not_openable_from_disk(site, rooted)
+    assert any("/assets/stylesheets/main." in o for o in offenders)
+    assert any("<a href> /least-privilege/lab3.html" in o for o in offenders)
+    assert "__config base '/', not '.'" in offenders
+    assert "__md_scope '/', not '.'" in offenders
+
+
 def _text(fragment: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
@@ -314,10 +403,10 @@ def test_a_marker_for_an_unknown_lab_fails_the_build(tmp_path):
     config = tmp_path / "mkdocs.yml"
     config.write_text(
         textwrap.dedent(
-            f"""\
+            """\
             site_name: t
-            theme: {{name: mkdocs}}
-            hooks: ["{(ROOT / "grader" / "course" / "mkdocs_hook.py").as_posix()}"]
+            theme: {name: mkdocs}
+            plugins: [grader]
             """
         )
     )

@@ -17,6 +17,9 @@ from grader.aws.errors import GraderError
 # file is anywhere near 1 MiB, so anything bigger is a mistake (a log pasted in, say).
 MAX_BYTES = 1024 * 1024
 
+# Python's parser recurses once per level and gives up near a thousand levels.
+TOO_DEEP = "the JSON is nested too deeply to read (thousands of levels); is it the right file?"
+
 
 class InputError(GraderError):
     """A file the user gave cannot be used. ``str()`` is the whole message:
@@ -73,18 +76,17 @@ def load_json(path: str | Path, *, expect: type | None = dict, what: str = "a JS
     return value
 
 
-def parse_json_text(text: str, path: str | Path) -> Any:
-    """``json.loads`` with its failures as InputErrors for ``path``: a syntax error at its
-    line and column, and nesting too deep for Python's parser (a RecursionError otherwise)."""
+def parse_json_text(text: str, path: str | Path, error: type[InputError] | None = None) -> Any:
+    """``json.loads`` with its failures as InputErrors (or ``error``, a subclass) for
+    ``path``: a syntax error at its line and column, and nesting too deep for Python's
+    parser (a RecursionError otherwise)."""
+    error = error or InputError
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raise error(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
-        raise InputError(
-            path,
-            "the JSON is nested too deeply to read (thousands of levels); is it the right file?",
-        ) from None
+        raise error(path, TOO_DEEP) from None
 
 
 def _json_type(value: Any) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
-from grader.aws.iam import MalformedPolicyError, Policy, parse_policy
+from grader.aws.iam import MalformedPolicyError, Policy, PolicyType, parse_policy
 from grader.aws.jsonfile import InputError, load_json
 
 
@@ -107,20 +107,21 @@ def parse_learner_policy(
     name: str,
     docs: str | None,
     *,
-    kind: str = "identity",
+    kind: PolicyType = PolicyType.IDENTITY,
     what: str = "a valid IAM identity policy",
 ) -> Policy:
-    """A policy document the learner wrote (or their code returned), parsed as IAM would;
-    a failure with IAM's MalformedPolicyDocument message and where it applies."""
+    """A policy document the learner wrote (or their code returned), parsed as IAM would
+    parse a policy of type ``kind``; a failure with IAM's MalformedPolicyDocument message
+    and where it applies."""
     try:
-        return parse_policy(document, name=name, kind=kind)  # type: ignore[arg-type]
+        return parse_policy(document, name=name, kind=kind)
     except MalformedPolicyError as exc:
         where = f" (at {exc.json_path})" if exc.json_path else ""
         fail(
             expected=f"{name} to be {what}",
             found=f"IAM would answer MalformedPolicyDocument: {exc.message}{where}",
             fix="correct the policy's grammar: Version, Statement, Effect, "
-            + ("Principal, " if kind == "resource" else "")
+            + ("Principal, " if kind.grammar is PolicyType.RESOURCE else "")
             + "Action, Resource, Condition",
             docs=docs,
         )
@@ -131,7 +132,7 @@ def learner_policy(
     name: str,
     docs: str | None,
     *,
-    kind: str = "identity",
+    kind: PolicyType = PolicyType.IDENTITY,
     what: str = "a valid IAM identity policy",
 ) -> Policy:
     """A learner's policy file read and parsed: the work of a lab's first gate."""

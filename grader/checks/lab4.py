@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader.aws.iam import Policy, Request, evaluate, parse_policy
+from grader.aws.iam import Policy, PolicyType, Request, evaluate, parse_policy
 from grader.aws.jsonfile import InputError, load_json
 from grader.aws.trail.records import parse_time
 from grader.checks._support import (
@@ -73,7 +73,7 @@ def _findings(document: Any, blocking: tuple[str, ...]) -> list[str]:
         f"{f.finding_type} {f.issue_code}"
         + (f" in {f.statement}" if f.statement else "")
         + f": {f.finding_details}"
-        for f in validate_policy(document, "IDENTITY_POLICY")
+        for f in validate_policy(document, PolicyType.IDENTITY)
         if f.finding_type in blocking
     ]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from grader.aws.iam import Policy, Request, parse_principal
+from grader.aws.iam import Policy, PolicyType, Request, parse_principal
 from grader.aws.iam.policy import IDENTITY_QUOTA, SCP_QUOTA, SESSION_POLICY_QUOTA
 from grader.checks._support import fail, learner_policy, listing
 from grader.checks.lab5_scenario import (
@@ -53,13 +53,13 @@ from grader.checks.lab5_scenario import (
 )
 
 DOCS = "least-privilege/lab5.md"
-# file -> (parse_policy kind, validate_policy type, Access Analyzer resource type, task)
-FILES: dict[str, tuple[str, str, str | None, int]] = {
-    SCP: ("identity", "SERVICE_CONTROL_POLICY", None, 1),
-    BOUNDARY: ("identity", "IDENTITY_POLICY", None, 2),
-    DELEGATED: ("identity", "IDENTITY_POLICY", None, 2),
-    BUCKET: ("resource", "RESOURCE_POLICY", "AWS::S3::Bucket", 3),
-    SESSION: ("identity", "IDENTITY_POLICY", None, 4),
+# file -> (policy type: how it parses and validates, Access Analyzer resource type, task)
+FILES: dict[str, tuple[PolicyType, str | None, int]] = {
+    SCP: (PolicyType.SCP, None, 1),
+    BOUNDARY: (PolicyType.BOUNDARY, None, 2),
+    DELEGATED: (PolicyType.IDENTITY, None, 2),
+    BUCKET: (PolicyType.RESOURCE, "AWS::S3::Bucket", 3),
+    SESSION: (PolicyType.SESSION, None, 4),
 }
 
 
@@ -75,18 +75,20 @@ def world(seed: int) -> World:
 
 
 def _what(name: str) -> str:
-    kind = FILES[name][0]
+    policy_type = FILES[name][0]
     return "valid IAM: " + (
         "a resource-based policy (with Principal)"
-        if kind == "resource"
-        else ("an SCP" if name == SCP else "an identity-style policy (no Principal)")
+        if policy_type.grammar is PolicyType.RESOURCE
+        else (
+            "an SCP" if policy_type is PolicyType.SCP else "an identity-style policy (no Principal)"
+        )
     )
 
 
 def _parse_all(lab_dir: Path) -> dict[str, Policy]:
     return {
         name: learner_policy(
-            lab_dir, name, DOCS + f"#task-{FILES[name][3]}", kind=FILES[name][0], what=_what(name)
+            lab_dir, name, DOCS + f"#task-{FILES[name][2]}", kind=FILES[name][0], what=_what(name)
         )
         for name in FILES
     }
@@ -703,7 +705,7 @@ def _validator_check(documents: dict[str, Any], names: tuple[str, ...], docs: st
 
     bad = []
     for name in names:
-        _kind, policy_type, resource_type, _task = FILES[name]
+        policy_type, resource_type, _task = FILES[name]
         for finding in validate_policy(documents[name], policy_type, resource_type=resource_type):
             if finding.finding_type in ("ERROR", "SECURITY_WARNING"):
                 bad.append(f"{name}: {finding.describe()}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from grader.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from grader.aws.iam import OrgLevel, Policy, Request
+    from grader.aws.iam import OrgLevel, Policy, PolicyType, Request
 
 _STYLE = {"allowed": "green", "explicitDeny": "red", "implicitDeny": "yellow"}
 
@@ -180,7 +180,7 @@ def _answer(decision: Any, request: Request) -> dict[str, Any]:
         "matchedStatements": [
             {
                 "policy": m.policy,
-                "policyType": getattr(m, "policy_type", "identity"),
+                "policyType": m.policy_type,
                 "sid": m.statement.sid,
                 "index": m.statement.index,
             }
@@ -190,14 +190,15 @@ def _answer(decision: Any, request: Request) -> dict[str, Any]:
     }
 
 
-def load_policy(path: Path, kind: str = "identity") -> Policy:
-    """A policy file parsed; a GraderError naming the file and where it is wrong."""
-    from grader.aws.iam import load_policy_file
+def load_policy(path: Path, kind: PolicyType | None = None) -> Policy:
+    """A policy file parsed with the grammar of its type (default: an identity policy); a
+    GraderError naming the file and where it is wrong."""
+    from grader.aws.iam import PolicyType, load_policy_file
 
-    return load_policy_file(path, kind=kind)
+    return load_policy_file(path, kind=kind or PolicyType.IDENTITY)
 
 
-def _level(value: str, kind: str) -> OrgLevel:
+def _level(value: str, kind: PolicyType) -> OrgLevel:
     """One level of the organization: ``--scp a.json,b.json`` attaches both there."""
     from grader.aws.iam import OrgLevel
 
@@ -212,14 +213,16 @@ class Evaluator:
     another policy type or account is given."""
 
     def __init__(self, args: argparse.Namespace):
-        from grader.aws.iam import PolicySet
+        from grader.aws.iam import PolicySet, PolicyType
 
         self.identity = [load_policy(p) for p in args.policy]
-        resource = [load_policy(p, "resource") for p in args.resource_policy]
-        boundary = load_policy(args.boundary) if args.boundary else None
-        session = load_policy(args.session_policy) if args.session_policy else None
-        scps = [_level(value, "identity") for value in args.scp]
-        rcps = [_level(value, "resource") for value in args.rcp]
+        resource = [load_policy(p, PolicyType.RESOURCE) for p in args.resource_policy]
+        boundary = load_policy(args.boundary, PolicyType.BOUNDARY) if args.boundary else None
+        session = (
+            load_policy(args.session_policy, PolicyType.SESSION) if args.session_policy else None
+        )
+        scps = [_level(value, PolicyType.SCP) for value in args.scp]
+        rcps = [_level(value, PolicyType.RCP) for value in args.rcp]
         self.full = bool(
             resource
             or boundary
@@ -351,7 +354,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         resolve_policy_type,
         validate_policy,
     )
-    from grader.aws.jsonfile import read_text
+    from grader.aws.jsonfile import TOO_DEEP, InputError, read_text
     from grader.terminal import console
 
     if args.resource_type is not None and args.resource_type not in RESOURCE_TYPES:
@@ -359,9 +362,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"--resource-type {args.resource_type!r}: use one of {', '.join(RESOURCE_TYPES)}"
         )
     text = read_text(args.policy)
-    findings = validate_policy(
-        text, resolve_policy_type(args.type), resource_type=args.resource_type
-    )
+    try:
+        findings = validate_policy(
+            text, resolve_policy_type(args.type), resource_type=args.resource_type
+        )
+    except RecursionError:  # json.loads gives up on thousands of nested levels
+        raise InputError(args.policy, TOO_DEEP) from None
     serious = any(f.finding_type in ("ERROR", "SECURITY_WARNING") for f in findings)
     verdict = ExitCode.FAILED if serious else ExitCode.OK
     if args.json:

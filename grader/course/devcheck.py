@@ -16,7 +16,7 @@ from typing import Any
 from grader.course.checkinfo import read_checks
 from grader.course.labs import STARTERS_FOLDER, Course, Lab
 from grader.course.starters import stale_starters
-from grader.errors import CheckInfoError
+from grader.errors import CheckInfoError, ExitCode
 
 TODO_MARK = "TODO"
 # A lab's hidden-input generators live beside its checks, in labN_scenario.py.
@@ -133,7 +133,7 @@ def dev_check(course: Course, only: Sequence[str], console: Any) -> int:
     labs = [lab for lab in course.labs if not only or lab.id in only]
     if not labs:
         console.print("No labs found under labs/.")
-        return 1
+        return ExitCode.FAILED
     checks_dir = course.checks_dir
     known = {lab.id for lab in course.labs}
     # A checks module (labN.py) or a scenario module (labN_scenario.py) of no lab.
@@ -162,4 +162,4 @@ def dev_check(course: Course, only: Sequence[str], console: Any) -> int:
                 f"[green]✔ {lab.id}[/] starter fails, solution passes, files and docs in place",
                 highlight=False,
             )
-    return 1 if failures else 0
+    return ExitCode.FAILED if failures else ExitCode.OK

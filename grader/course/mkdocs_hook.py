@@ -1,11 +1,13 @@
-"""MkDocs hook: pages generated from the grader itself, so the docs cannot drift from it.
+"""The ``grader`` MkDocs plugin: pages generated from the grader itself, so the docs cannot
+drift from it. ``mkdocs.yml`` names it under ``plugins:`` (an entry point in pyproject.toml).
 
 Two markers are replaced in ``on_page_markdown``:
 
 ``<!-- grader:checks LAB -->``
-    A table of the checks in ``grader/checks/LAB.py`` (the installed grader's): task, the sentence the learner reads
-    (the first paragraph of the check's docstring) and points, gates marked. The module is read
-    with :mod:`ast`, never imported, so building the docs runs no check code.
+    A table of the checks in ``grader/checks/LAB.py`` (the installed grader's): task, the
+    sentence the learner reads (the first paragraph of the check's docstring) and points,
+    gates marked. The module is read with :mod:`ast`, never imported, so building the docs
+    runs no check code.
 
 ``<!-- grader:cli-help -->``
     The ``--help`` text of every ``grader`` subcommand, from ``grader.cli.build_parser()``.
@@ -13,8 +15,10 @@ Two markers are replaced in ``on_page_markdown``:
 Any problem (unknown lab, a check with no docstring or no ``check`` mark) raises
 :class:`mkdocs.exceptions.PluginError`, which stops the build with a message.
 
-``mkdocs.yml`` names this file in ``hooks:``; MkDocs loads it by path, and it imports the
-installed ``grader`` package like any other module does.
+``mkdocs.yml`` lists the plugin as ``grader`` under ``plugins:``; the installed package
+registers it (``pyproject.toml``, entry point group ``mkdocs.plugins``), so any copy of the
+course builds with the installed grader's checks, with no path to this file and no
+``sys.path`` edits.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
 
 from grader.course.checkinfo import CheckInfo, read_checks
 from grader.course.labs import CHECKS_DIR
@@ -169,7 +174,10 @@ def expand_markers(markdown: str, page_name: str = "page", checks_dir: Path = CH
     return markdown
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 (hook API)
-    if "grader:" not in markdown:
-        return markdown
-    return expand_markers(markdown, page.file.src_uri)
+class GraderPlugin(BasePlugin):
+    """The ``grader`` MkDocs plugin: expands the grader's markers in every page."""
+
+    def on_page_markdown(self, markdown: str, *, page, config, files) -> str:  # noqa: ARG002
+        if "grader:" not in markdown:
+            return markdown
+        return expand_markers(markdown, page.file.src_uri)

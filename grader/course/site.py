@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from grader.course.labs import CHECKS_DIR
-from grader.errors import GraderError
+from grader.errors import ExitCode, GraderError
 
 SITE_FOLDER = "site"
 HOST = "127.0.0.1"
@@ -138,4 +138,4 @@ def serve(root: Path, *, port: int | None, open_browser: bool, say: Callable[[st
     finally:
         with contextlib.suppress(Exception):
             server.server_close()
-    return 0
+    return ExitCode.OK

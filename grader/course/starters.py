@@ -15,7 +15,7 @@ import shutil
 import time
 from pathlib import Path
 
-from grader.course.labs import STATE_FOLDER, Lab
+from grader.course.labs import STARTERS_FOLDER, STATE_FOLDER, Lab
 from grader.errors import StarterError
 
 
@@ -83,3 +83,29 @@ def sync_starters(lab: Lab) -> list[str]:
         shutil.copy2(source, target)
         written.append(name)
     return written
+
+
+# What a copy of the course holds: the learner's side and the author's side; never the
+# learner's state (.grader/) or a built site.
+COURSE_PARTS = ("labs", "solutions", "docs", "docs_src", "mkdocs.yml", "README.md")
+
+
+def pristine_copy(root: Path, target: Path) -> Path:
+    """A copy of the course at ``root`` in ``target``, each lab's files as the course ships
+    them (restored from ``labs/LAB/.starter/``), whatever the learner has done to theirs.
+    For the project's tests and benchmarks, which must never touch a learner's work."""
+    ignore = shutil.ignore_patterns("__pycache__", STATE_FOLDER, "site")
+    target.mkdir(parents=True, exist_ok=True)
+    for part in COURSE_PARTS:
+        source = Path(root) / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, target / part)
+    for starters in (target / "labs").glob(f"*/{STARTERS_FOLDER}"):
+        for pristine in starters.rglob("*"):
+            if pristine.is_file():
+                shipped = starters.parent / pristine.relative_to(starters)
+                shipped.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(pristine, shipped)
+    return target

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course.labs import Lab
+from grader.errors import ExitCode
 
 
 def _check(
@@ -73,4 +74,4 @@ def watch_lab(
                 _check(lab, folder, console, record, link)
     except KeyboardInterrupt:
         stop.set()
-    return 0
+    return ExitCode.OK

@@ -7,7 +7,7 @@ so import them only where they are used.
 
 from grader.aws.iam.authorize import AuthorizationDecision, OrgLevel, PolicySet, authorize
 from grader.aws.iam.evaluate import Decision, Match, compile_policy, evaluate
-from grader.aws.iam.model import Policy, Statement
+from grader.aws.iam.model import Policy, PolicyType, Statement
 from grader.aws.iam.policy import MalformedPolicyError, load_policy_file, parse_policy
 from grader.aws.iam.principals import (
     InvalidPrincipalError,
@@ -28,6 +28,7 @@ __all__ = [
     "MalformedPolicyError",
     "Match",
     "Policy",
+    "PolicyType",
     "Request",
     "Statement",
     "compile_policy",

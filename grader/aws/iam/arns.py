@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from .variables import Context, Template, glob_to_regex, parse_template
+from .variables import ContextKeys, Template, glob_to_regex, parse_template
 
-ArnMatcher = Callable[[str, Context], bool]
+ArnMatcher = Callable[[str, ContextKeys], bool]
 
 # Partitions IAM accepts in a Resource element (the list moto's validator also uses).
 PARTITIONS = frozenset(
@@ -55,7 +55,7 @@ class ArnPattern:
         if self._template is None:
             self.regex = self._head + glob_to_regex(tail)
 
-    def matches(self, value: str, context: Context) -> bool:
+    def matches(self, value: str, context: ContextKeys) -> bool:
         """Whether the request's ARN ``value`` matches this pattern."""
         if self.regex is not None:
             return _compiled(self.regex)(value) is not None
@@ -87,7 +87,7 @@ def compile_arn_set(sources: Iterable[str], variables: bool = False) -> ArnMatch
             return lambda value, context: value in exact
         return lambda value, context: fullmatch(value) is not None
 
-    def match(value: str, context: Context) -> bool:
+    def match(value: str, context: ContextKeys) -> bool:
         if fullmatch is not None and fullmatch(value) is not None:
             return True
         return any(p.matches(value, context) for p in dynamic)

@@ -23,7 +23,7 @@ over the statements that can apply to the request's action.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,8 @@ from .evaluate import (
     Match,
     _compiled,
 )
-from .model import Policy
+from .explain import explain as _explain
+from .model import Policy, PolicyType
 from .principals import (
     ACCOUNT,
     DIRECT,
@@ -46,21 +47,23 @@ from .principals import (
     ROOT,
     USER,
     Principal,
-    PrincipalMatcher,
+    PrincipalElement,
     compile_principal,
     parse_principal,
     principal_context,
 )
 from .request import Request
-from .variables import Context
+from .variables import ContextKeys
 
+# The policy types under short names: authorize() reads them on every call, and looking a
+# member up on its enum class (PolicyType.SCP) is several times slower than a global.
 IDENTITY, RESOURCE, BOUNDARY, SCP, RCP, SESSION = (
-    "identity",
-    "resource",
-    "boundary",
-    "scp",
-    "rcp",
-    "session",
+    PolicyType.IDENTITY,
+    PolicyType.RESOURCE,
+    PolicyType.BOUNDARY,
+    PolicyType.SCP,
+    PolicyType.RCP,
+    PolicyType.SESSION,
 )
 _STRENGTH = {DIRECT: 3, ROLE: 2, ACCOUNT: 1}
 
@@ -82,19 +85,28 @@ class _Policy:
 
     __slots__ = ("compiled", "name", "matches", "principals")
 
-    def __init__(self, policy: PolicyLike, policy_type: str, level: str | None) -> None:
+    def __init__(self, policy: PolicyLike, policy_type: PolicyType, level: str | None) -> None:
         self.compiled = _compiled(policy)
         self.name = self.compiled.name
         self.matches = tuple(
             Match(self.name, st, policy_type, level) for st in self.compiled.policy.statements
         )
         # (matcher, is NotPrincipal) per statement; None when the element is absent
-        self.principals: tuple[tuple[PrincipalMatcher, bool] | None, ...] = tuple(
+        self.principals: tuple[PrincipalElement | None, ...] = tuple(
             _principal_of(st.statement) for st in self.compiled.statements
         )
 
+    def candidates(
+        self, action: str
+    ) -> Iterator[tuple[CompiledStatement, Match, PrincipalElement | None]]:
+        """The statements whose Action matches ``action`` (lower-cased), each with its
+        Match and Principal element: what :func:`~.evaluate.near_miss` searches."""
+        for st in self.compiled.candidates(action):
+            index = st.statement.index
+            yield st, self.matches[index], self.principals[index]
 
-def _principal_of(statement: object) -> tuple[PrincipalMatcher, bool] | None:
+
+def _principal_of(statement: object) -> PrincipalElement | None:
     principal = getattr(statement, "principal", None)
     not_principal = getattr(statement, "not_principal", None)
     if principal is not None:
@@ -128,7 +140,7 @@ class PolicySet:
     management_account: str | None = None
     resource_policy_required: bool = False
     # policy type -> compiled policies (SCP/RCP: levels of (name, policies))
-    _groups: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _groups: dict[PolicyType, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         g = self._groups
@@ -149,7 +161,7 @@ def _as_list(value: PolicyLike | Sequence[PolicyLike] | None) -> list[PolicyLike
 
 
 def _levels(
-    levels: Sequence[object], policy_type: str
+    levels: Sequence[object], policy_type: PolicyType
 ) -> tuple[tuple[str, tuple[_Policy, ...]], ...]:
     out = []
     count = len(levels)
@@ -184,8 +196,10 @@ class AuthorizationDecision:
     matched: tuple[Match, ...]
     request: Request
     principal: Principal
-    decided_by: str | None  # policy type; None when nothing applied at all
-    context: Context = field(repr=False)
+    # the policy type that decided; "root" (principals.ROOT) when the root user's own
+    # access in its account did; None when nothing applied at all
+    decided_by: PolicyType | str | None
+    context: ContextKeys = field(repr=False)
     policies: PolicySet = field(repr=False, compare=False)
     _why: tuple[object, ...] = field(default=(), repr=False, compare=False)
 
@@ -195,16 +209,14 @@ class AuthorizationDecision:
 
     def explain(self) -> str:
         """One or two sentences naming the policy (and statement) that decided."""
-        from .explain import explain
-
-        return explain(self)
+        return _explain(self)
 
 
 def _scan(
     policies: tuple[_Policy, ...],
     action: str,
     resource: str,
-    context: Context,
+    context: ContextKeys,
     principal: Principal | None,
     denies: list[Match],
     allows: list[tuple[Match, str]],
@@ -266,7 +278,7 @@ def authorize(
     g = ps._groups
     action: str = request._action_key  # type: ignore[attr-defined]
     resource = request.resource
-    given: Mapping[str, tuple[str, ...]] = request._keys  # type: ignore[attr-defined]
+    given: ContextKeys = request._keys  # type: ignore[attr-defined]
 
     caller_account = ps.caller_account or p.account
     arn_account = _resource_account(resource)
@@ -291,7 +303,7 @@ def authorize(
     identity_side = iam and p.kind != ROOT
 
     denies: list[Match] = []
-    org_allows: dict[tuple[str, int], list[tuple[Match, str]]] = {}
+    org_allows: dict[tuple[PolicyType, int], list[tuple[Match, str]]] = {}
     for kind, levels, who in ((RCP, rcp_levels, p), (SCP, scp_levels, None)):
         for i, (_, level) in enumerate(levels):
             found: list[tuple[Match, str]] = []
@@ -309,7 +321,7 @@ def authorize(
             _scan(g[SESSION], action, resource, context, None, denies, sess_allows)
 
     def done(
-        decision: str, matched: Sequence[Match], by: str | None, *why: object
+        decision: str, matched: Sequence[Match], by: PolicyType | str, *why: object
     ) -> AuthorizationDecision:
         return AuthorizationDecision(
             decision,

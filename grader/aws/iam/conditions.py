@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from .arns import compile_arn_set
-from .variables import Context, Template, glob_to_regex, parse_template
+from .variables import ContextKeys, Template, glob_to_regex, parse_template
 
-ValueTest = Callable[[str, Context], bool]  # does one request value match any policy value
-Predicate = Callable[[Context], bool]
+ValueTest = Callable[[str, ContextKeys], bool]  # does one request value match any policy value
+Predicate = Callable[[ContextKeys], bool]
 
 SET_OPERATORS = ("ForAnyValue:", "ForAllValues:")
 IF_EXISTS = "IfExists"
@@ -133,7 +133,7 @@ def _compile_check(op: Operator, key: str, values: tuple[str, ...], variables: b
     if op.family == "Null":
         wanted = {v.lower() for v in values}
 
-        def null_test(context: Context) -> bool:
+        def null_test(context: ContextKeys) -> bool:
             absent = not context.get(key)
             return ("true" if absent else "false") in wanted
 
@@ -143,7 +143,7 @@ def _compile_check(op: Operator, key: str, values: tuple[str, ...], variables: b
     matches = _VALUE_TESTS[op.family](op, values, use_vars)
     negated, if_exists, set_op = op.negated, op.if_exists, op.set_operator
 
-    def test(context: Context) -> bool:
+    def test(context: ContextKeys) -> bool:
         request_values = context.get(key)
         if set_op is not None and request_values == ("",):
             request_values = ()  # an empty string is an empty data set for set operators
@@ -185,7 +185,7 @@ def _string_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> Value
     fold = op.family == "StringIgnoreCase"
     wanted = {v.casefold() for v in plain} if fold else set(plain)
 
-    def test(value: str, context: Context) -> bool:
+    def test(value: str, context: ContextKeys) -> bool:
         if fold:
             value = value.casefold()
         if value in wanted:
@@ -207,7 +207,7 @@ def _string_like_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> 
         else None
     )
 
-    def test(value: str, context: Context) -> bool:
+    def test(value: str, context: ContextKeys) -> bool:
         if static is not None and static(value) is not None:
             return True
         for t in templated:
@@ -223,7 +223,7 @@ def _bool_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> ValueTe
     plain, templated = _templates(values, use_vars)
     wanted = {v.lower() for v in plain}
 
-    def test(value: str, context: Context) -> bool:
+    def test(value: str, context: ContextKeys) -> bool:
         value = value.lower()
         if value in wanted:
             return True
@@ -243,7 +243,7 @@ def _ordered_test(parse: Callable[[str], object | None]) -> Callable[..., ValueT
         compare = _COMPARE[op.base.removeprefix(op.family)]
         bounds = [b for b in (parse(v) for v in values) if b is not None]
 
-        def test(value: str, context: Context) -> bool:
+        def test(value: str, context: ContextKeys) -> bool:
             got = parse(value)
             if got is None:
                 return False
@@ -292,7 +292,7 @@ def parse_date(text: str) -> float | None:
 def _binary_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> ValueTest:
     wanted = {_decode(v) for v in values}
 
-    def test(value: str, context: Context) -> bool:
+    def test(value: str, context: ContextKeys) -> bool:
         return _decode(value) in wanted
 
     return test
@@ -313,7 +313,7 @@ def _ip_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> ValueTest
         except ValueError:
             continue
 
-    def test(value: str, context: Context) -> bool:
+    def test(value: str, context: ContextKeys) -> bool:
         try:
             address = ipaddress.ip_address(value.strip())
         except ValueError:

@@ -17,13 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .arns import ArnMatcher, compile_arn_set
 from .conditions import ConditionCheck, compile_conditions
-from .model import DENY, Policy, Statement
+from .model import DENY, Policy, PolicyType, Statement
 from .policy import VARIABLES_VERSION
 from .request import Request
-from .variables import Context, glob_to_regex
+from .variables import ContextKeys, glob_to_regex
+
+if TYPE_CHECKING:
+    from .principals import Principal, PrincipalElement
 
 ALLOWED = "allowed"
 EXPLICIT_DENY = "explicitDeny"
@@ -45,18 +49,6 @@ def _action_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda action: action in exact or fullmatch(action) is not None
 
 
-# Policy types, as a Match names them (authorize.py evaluates all of them).
-IDENTITY = "identity"
-TYPE_NAMES = {
-    IDENTITY: "identity policy",
-    "resource": "resource-based policy",
-    "boundary": "permissions boundary",
-    "scp": "SCP",
-    "rcp": "RCP",
-    "session": "session policy",
-}
-
-
 @dataclass(frozen=True)
 class Match:
     """A statement that took part in a decision, with the type of its policy and, for
@@ -64,7 +56,7 @@ class Match:
 
     policy: str
     statement: Statement
-    policy_type: str = IDENTITY
+    policy_type: PolicyType = PolicyType.IDENTITY
     level: str | None = None
 
     @property
@@ -72,8 +64,8 @@ class Match:
         """e.g. ``statement Sid 'DenyTerminate' of operator-policy.json``; other types
         name themselves: ``statement Sid 'DenyLeaveOrg' of SCP scp.json (OU Workloads)``."""
         where = self.policy
-        if self.policy_type != IDENTITY:
-            where = f"{TYPE_NAMES.get(self.policy_type, self.policy_type)} {self.policy}"
+        if self.policy_type != PolicyType.IDENTITY:
+            where = f"{PolicyType(self.policy_type).label} {self.policy}"
         if self.level:
             where += f" ({self.level})"
         return f"statement {self.statement.label.removeprefix('statement ')} of {where}"
@@ -106,13 +98,13 @@ class CompiledStatement:
             statement.condition, variables
         )
 
-    def applies(self, resource: str, context: Context) -> bool:
+    def applies(self, resource: str, context: ContextKeys) -> bool:
         """Resource and conditions match (the action was checked by the caller)."""
         if not self.resource(resource, context):
             return False
         return all(check.test(context) for check in self.conditions)
 
-    def failed_condition(self, context: Context) -> ConditionCheck | None:
+    def failed_condition(self, context: ContextKeys) -> ConditionCheck | None:
         """The first condition that is false for this request (for explanations)."""
         return next((c for c in self.conditions if not c.test(context)), None)
 
@@ -201,28 +193,51 @@ class Decision:
         return self.matched[0].label + (f" (and {more} more)" if more else "")
 
     def _near_miss(self) -> str | None:
-        """An Allow statement that almost applied: right action, wrong resource or a
-        false condition. Computed only when a learner asks for an explanation."""
-        action, resource = self.request.action.lower(), self.request.resource
-        context = self.request.keys
-        resource_miss = None
-        for policy in self.policies:
-            for st in policy.candidates(action):
-                if st.deny:
-                    continue
-                where = Match(policy.name, st.statement).label
-                if st.resource(resource, context):
-                    failed = st.failed_condition(context)
-                    if failed is not None:
-                        return (
-                            f"{_capital(where)} covers it, but its condition "
-                            f"{failed.describe()} is not met."
-                        )
-                elif resource_miss is None:
-                    resource_miss = (
-                        f"{_capital(where)} allows the action, but {_scope(st.statement)}."
-                    )
-        return resource_miss
+        """An Allow statement that almost applied (see :func:`near_miss`). Computed only
+        when a learner asks for an explanation."""
+        action = self.request.action.lower()
+        return near_miss(
+            ((st, st.match, None) for p in self.policies for st in p.candidates(action)),
+            self.request.resource,
+            self.request.keys,
+        )
+
+
+def near_miss(
+    candidates: Iterable[tuple[CompiledStatement, Match, PrincipalElement | None]],
+    resource: str,
+    context: ContextKeys,
+    principal: Principal | None = None,
+) -> str | None:
+    """The Allow statement that came closest to allowing a denied request, in a sentence:
+    right action (and principal) but a false condition; else right action, wrong
+    resource; else right action, another principal.
+
+    ``candidates`` are the statements whose Action matches the request's, in policy order,
+    each with the Match that names it and its compiled Principal element (``None`` when it
+    has none). The principal is checked only when ``principal`` is given.
+    """
+    resource_miss = principal_miss = None
+    for st, match, element in candidates:
+        if st.deny:
+            continue
+        label = _capital(match.label)
+        if element is not None and principal is not None:
+            matcher, negated = element
+            named = matcher.grant(principal) is not None
+            if named == negated:
+                principal_miss = (
+                    principal_miss
+                    or f"{label} allows the action, but not for {principal.describe()}."
+                )
+                continue
+        if st.resource(resource, context):
+            failed = st.failed_condition(context)
+            if failed is not None:
+                return f"{label} covers it, but its condition {failed.describe()} is not met."
+        elif resource_miss is None:
+            resource_miss = f"{label} allows the action, but {_scope(st.statement)}."
+    return resource_miss or principal_miss
 
 
 def _capital(text: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .evaluate import TYPE_NAMES, Match, _scope
-from .principals import ANONYMOUS, FEDERATED_USER, Principal
-from .variables import Context
+from .evaluate import Match, near_miss
+from .model import PolicyType
+from .principals import ANONYMOUS, FEDERATED_USER
 
 if TYPE_CHECKING:
     from .authorize import AuthorizationDecision, _Policy
@@ -24,6 +24,7 @@ def explain(d: AuthorizationDecision) -> str:
     target = f"{d.request.action} on {d.request.resource}"
     who = d.principal.describe()
     groups = d.policies._groups
+    resource_policies = groups[PolicyType.RESOURCE]
     first = _first(d.matched)
     ok = "no policy denies it."
 
@@ -31,12 +32,12 @@ def explain(d: AuthorizationDecision) -> str:
         return f"explicitDeny: {first} denies {target}. An explicit Deny overrides every Allow."
     if code == "org":
         name, level = args
-        kind = TYPE_NAMES[str(d.decided_by)]
+        kind = PolicyType(d.decided_by).label
         text = (
             f"implicitDeny: no {kind} attached at {name} ({_names(level)}) allows {target}; "
             "every level from the root down to the account must allow it."
         )
-        return _hint(text, d, level, with_principal=d.decided_by == "rcp")
+        return _hint(text, d, level, with_principal=d.decided_by == PolicyType.RCP)
     if code == "resource-only":
         if d.allowed:
             return f"allowed: {first} grants {target} to {who}; {ok}"
@@ -48,9 +49,9 @@ def explain(d: AuthorizationDecision) -> str:
         else:
             text = (
                 f"implicitDeny: {who} has no identity policies, so only a resource-based "
-                f"policy can allow {target}, and {_none(groups['resource'])}."
+                f"policy can allow {target}, and {_none(resource_policies)}."
             )
-        return _hint(text, d, groups["resource"], with_principal=True)
+        return _hint(text, d, resource_policies, with_principal=True)
     if code == "direct":
         return (
             f"allowed: {first} grants {target} to {who} directly (same account), so no "
@@ -64,16 +65,16 @@ def explain(d: AuthorizationDecision) -> str:
     if code == "required":
         text = (
             f"implicitDeny: the resource-based policy must allow {target} for {who} itself "
-            f"(like a KMS key policy or a role trust policy), and {_none(groups['resource'])}."
+            f"(like a KMS key policy or a role trust policy), and {_none(resource_policies)}."
         )
-        return _hint(text, d, groups["resource"], with_principal=True)
+        return _hint(text, d, resource_policies, with_principal=True)
     if code == "cross":
         text = (
             f"implicitDeny: cross-account request (caller account {caller_account}, resource "
             f"account {resource_account}): the resource-based policy must allow {who}, and "
-            f"{_none(groups['resource'])}."
+            f"{_none(resource_policies)}."
         )
-        return _hint(text, d, groups["resource"], with_principal=True)
+        return _hint(text, d, resource_policies, with_principal=True)
     if code == "root":
         where = "" if caller_account == resource_account else f"; {first} grants it across accounts"
         return f"allowed: the root user has full access in its own account{where}; {ok}"
@@ -81,35 +82,33 @@ def explain(d: AuthorizationDecision) -> str:
     if d.allowed:
         cross = ""
         if caller_account != resource_account:
-            resource_match = next(m for m in d.matched if m.policy_type == "resource")
+            resource_match = next(m for m in d.matched if m.policy_type == PolicyType.RESOURCE)
             cross = f"; {resource_match.label} grants it in account {resource_account}"
         return f"allowed: {first} allows {target}{_caps(d)}{cross}; {ok}"
     same_account = args[0]
-    names = _names(groups["identity"])
+    names = _names(groups[PolicyType.IDENTITY])
     if same_account:
-        also = (
-            ", and no resource-based policy grants it to the caller" if groups["resource"] else ""
-        )
+        also = ", and no resource-based policy grants it to the caller" if resource_policies else ""
         text = f"implicitDeny: no identity policy ({names}) allows {target}{also}."
     else:
         text = (
             f"implicitDeny: the resource's account {resource_account} allows {who}, but the "
             f"caller's identity policies ({names}) must allow {target} too, and none does."
         )
-    return _hint(text, d, groups["identity"])
+    return _hint(text, d, groups[PolicyType.IDENTITY])
 
 
 def _capped(d: AuthorizationDecision, source: list[Match], target: str) -> str:
-    cap = str(d.decided_by)
+    cap = PolicyType(d.decided_by)
     cap_policies = d.policies._groups[cap]
-    if cap == "session" and not cap_policies:
+    if cap is PolicyType.SESSION and not cap_policies:
         return (
             f"implicitDeny: {d.principal.describe()} is a federated user session without a "
             "session policy, so it has no permissions of its own."
         )
-    kind = TYPE_NAMES[cap]
+    kind = cap.label
     origin = source[0] if source else None
-    if origin is not None and origin.policy_type == "resource":
+    if origin is not None and origin.policy_type == PolicyType.RESOURCE:
         grantee = "user who federated" if d.principal.kind == FEDERATED_USER else "role"
         text = (
             f"implicitDeny: {origin.label} grants {target} to the {grantee}, not to this "
@@ -124,10 +123,10 @@ def _capped(d: AuthorizationDecision, source: list[Match], target: str) -> str:
 def _caps(d: AuthorizationDecision) -> str:
     types = [m.policy_type for m in d.matched]
     caps = []
-    if "boundary" in types:
-        caps.append(f"permissions boundary {_names(d.policies._groups['boundary'])}")
-    if "session" in types:
-        caps.append(f"session policy {_names(d.policies._groups['session'])}")
+    if PolicyType.BOUNDARY in types:
+        caps.append(f"permissions boundary {_names(d.policies._groups[PolicyType.BOUNDARY])}")
+    if PolicyType.SESSION in types:
+        caps.append(f"session policy {_names(d.policies._groups[PolicyType.SESSION])}")
     return (", within the " + " and the ".join(caps)) if caps else ""
 
 
@@ -153,46 +152,11 @@ def _hint(
     *,
     with_principal: bool = False,
 ) -> str:
+    action = d.request.action.lower()
     hint = near_miss(
-        policies,
-        d.request.action.lower(),
+        (candidate for p in policies for candidate in p.candidates(action)),
         d.request.resource,
         d.context,
         d.principal if with_principal else None,
     )
     return f"{text} {hint}" if hint else text
-
-
-def near_miss(
-    policies: tuple[_Policy, ...],
-    action: str,
-    resource: str,
-    context: Context,
-    principal: Principal | None = None,
-) -> str | None:
-    """The Allow statement that came closest: right action (and principal), but a false
-    condition; else right action, wrong resource; else right action, another principal."""
-    resource_miss = principal_miss = None
-    for p in policies:
-        for st in p.compiled.candidates(action):
-            if st.deny:
-                continue
-            label = p.matches[st.statement.index].label
-            label = label[:1].upper() + label[1:]
-            element = p.principals[st.statement.index] if principal is not None else None
-            if element is not None and principal is not None:
-                matcher, negated = element
-                named = matcher.grant(principal) is not None
-                if named == negated:
-                    principal_miss = (
-                        principal_miss
-                        or f"{label} allows the action, but not for {principal.describe()}."
-                    )
-                    continue
-            if st.resource(resource, context):
-                failed = st.failed_condition(context)
-                if failed is not None:
-                    return f"{label} covers it, but its condition {failed.describe()} is not met."
-            elif resource_miss is None:
-                resource_miss = f"{label} allows the action, but {_scope(st.statement)}."
-    return resource_miss or principal_miss

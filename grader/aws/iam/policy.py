@@ -12,13 +12,13 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import GraderError
 from ..jsonfile import load_json
 from .arns import resource_format_error
 from .conditions import parse_date, parse_operator
-from .model import ALLOW, DENY, Policy, Statement
+from .model import ALLOW, DENY, Policy, PolicyType, Statement, iam_string
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 VARIABLES_VERSION = "2012-10-17"  # policy variables exist only from this version on
@@ -44,8 +44,6 @@ LEGACY = "The policy failed legacy parsing"
 _VENDOR = re.compile(r"[^a-zA-Z0-9\-.]")
 _SID = re.compile(r"^[0-9A-Za-z]*$")
 
-PolicyKind = Literal["identity", "resource"]
-
 
 class MalformedPolicyError(GraderError, ValueError):
     """A policy IAM would reject. ``message`` is IAM's message; ``json_path`` says where
@@ -66,7 +64,7 @@ class MalformedPolicyError(GraderError, ValueError):
         super().__init__(message, file=file, line=line, column=column, json_path=path)
 
 
-def load_policy_file(path: str | Path, *, kind: PolicyKind = "identity") -> Policy:
+def load_policy_file(path: str | Path, *, kind: PolicyType | str = PolicyType.IDENTITY) -> Policy:
     """A policy document read from ``path`` and parsed. Every problem is a GraderError
     naming the file: an InputError for the file itself, a MalformedPolicyError for what
     IAM would reject."""
@@ -81,14 +79,17 @@ def parse_policy(
     document: str | bytes | Mapping[str, Any],
     *,
     name: str = "policy",
-    kind: PolicyKind = "identity",
+    kind: PolicyType | str = PolicyType.IDENTITY,
 ) -> Policy:
     """Validate ``document`` (JSON text or decoded JSON) and return the parsed policy.
 
-    ``kind="identity"`` forbids Principal and requires Resource; ``kind="resource"``
-    requires Principal or NotPrincipal (kept as written in ``Statement.principal``).
-    Raises :class:`MalformedPolicyError`.
+    ``kind`` is the policy's type (a :class:`PolicyType` or its short name, e.g.
+    ``"resource"``); its grammar decides: identity-style (identity policies, boundaries,
+    SCPs, session policies) forbids Principal and requires Resource; resource-style
+    (resource-based policies, RCPs) requires Principal or NotPrincipal (kept as written in
+    ``Statement.principal``). Raises :class:`MalformedPolicyError`.
     """
+    grammar = PolicyType(kind).grammar
     doc = _decode(document)
     raw, where = _syntax(doc)
     version = doc.get("Version")
@@ -96,15 +97,15 @@ def parse_policy(
         raise MalformedPolicyError(
             "Policy document must be version 2012-10-17 or greater.", "Version"
         )
-    _principals(raw, where, kind)
+    _principals(raw, where, grammar)
     _legacy(raw, where)
-    _sids(raw, where, kind)
+    _sids(raw, where, grammar)
     for st, path in zip(raw, where, strict=True):
         if not (_present(st, "Action") or _present(st, "NotAction")):
             raise MalformedPolicyError("Policy statement must contain actions.", path)
     _resource_formats(raw, where)
     _prefixes(raw, where)
-    if kind == "identity":
+    if grammar is PolicyType.IDENTITY:
         for st, path in zip(raw, where, strict=True):
             if not (_present(st, "Resource") or _present(st, "NotResource")):
                 raise MalformedPolicyError("Policy statement must contain resources.", path)
@@ -203,15 +204,15 @@ def _is_scalar(value: Any) -> bool:
 # --- later stages -----------------------------------------------------------------------
 
 
-def _principals(raw: list[dict[str, Any]], where: list[str], kind: PolicyKind) -> None:
+def _principals(raw: list[dict[str, Any]], where: list[str], grammar: PolicyType) -> None:
     for st, path in zip(raw, where, strict=True):
         has = "Principal" in st or "NotPrincipal" in st
-        if kind == "identity" and has:
+        if grammar is PolicyType.IDENTITY and has:
             key = "Principal" if "Principal" in st else "NotPrincipal"
             raise MalformedPolicyError(
                 "Policy document should not specify a principal.", f"{path}.{key}"
             )
-        if kind == "resource" and not has:
+        if grammar is PolicyType.RESOURCE and not has:
             raise MalformedPolicyError("Missing required field Principal", f"{path}.Principal")
 
 
@@ -245,7 +246,7 @@ def _fails_legacy_arn(resource: str) -> bool:
     return ("::" in resource and len(parts) < 6) or (len(parts) > 2 and parts[2] == "")
 
 
-def _sids(raw: list[dict[str, Any]], where: list[str], kind: PolicyKind) -> None:
+def _sids(raw: list[dict[str, Any]], where: list[str], grammar: PolicyType) -> None:
     seen: set[str] = set()
     for st, path in zip(raw, where, strict=True):
         sid = st.get("Sid")
@@ -256,7 +257,7 @@ def _sids(raw: list[dict[str, Any]], where: list[str], kind: PolicyKind) -> None
                 "Statement IDs (SID) in a single policy must be unique.", f"{path}.Sid"
             )
         seen.add(sid)
-    if kind != "identity":
+    if grammar is not PolicyType.IDENTITY:
         return  # resource policies (S3, SNS...) allow any text in a Sid
     for st, path in zip(raw, where, strict=True):
         if not _SID.match(st.get("Sid") or ""):
@@ -321,13 +322,6 @@ def _as_list(value: Any) -> list[str]:
 
 def _tuple_or_none(st: dict[str, Any], key: str) -> tuple[str, ...] | None:
     return tuple(_as_list(st[key])) if key in st else None
-
-
-def iam_string(value: str | bool | int | float) -> str:
-    """How IAM reads a JSON scalar in a condition: booleans as "true"/"false"."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _statement(index: int, st: dict[str, Any]) -> Statement:

@@ -367,6 +367,10 @@ class PrincipalMatcher:
         return True  # the root user: its account is listed
 
 
+# A statement's compiled Principal or NotPrincipal element: (matcher, is NotPrincipal).
+PrincipalElement = tuple[PrincipalMatcher, bool]
+
+
 def compile_principal(element: Any) -> PrincipalMatcher:
     """Compile a Principal/NotPrincipal element; raises :class:`InvalidPrincipalError`."""
     return PrincipalMatcher(element)

@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .model import iam_string
+from .variables import ContextKeys
+
 ContextValue = str | bool | int | float | Sequence[str | bool | int | float]
 
 
@@ -29,7 +32,7 @@ class Request:
         object.__setattr__(self, "_action_key", self.action.lower())
 
     @property
-    def keys(self) -> Mapping[str, tuple[str, ...]]:
+    def keys(self) -> ContextKeys:
         """The context, lower-cased keys to tuples of strings (what conditions read)."""
         return self._keys  # type: ignore[attr-defined,no-any-return]
 
@@ -37,7 +40,7 @@ class Request:
 _EMPTY: dict[str, tuple[str, ...]] = {}
 
 
-def normalize_context(context: Mapping[str, Any]) -> Mapping[str, tuple[str, ...]]:
+def normalize_context(context: Mapping[str, Any]) -> ContextKeys:
     """Lower-case the keys and make every value a tuple of IAM strings."""
     if not context:
         return _EMPTY
@@ -46,11 +49,5 @@ def normalize_context(context: Mapping[str, Any]) -> Mapping[str, tuple[str, ...
         if value is None:  # None means "not in the request", like leaving the key out
             continue
         values = (value,) if isinstance(value, str | bool | int | float) else tuple(value)
-        out[key.lower()] = tuple(_iam_string(v) for v in values)
+        out[key.lower()] = tuple(iam_string(v) for v in values)
     return out
-
-
-def _iam_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-Context = Mapping[str, tuple[str, ...]]
+# A request's context keys as conditions and variables read them: lower-cased keys, each
+# with a tuple of IAM strings (``Request.keys``; ``Request.context`` is what the caller gave).
+ContextKeys = Mapping[str, tuple[str, ...]]
 
 # ${*}, ${?} and ${$} stand for the literal character (AWS's escape for wildcards).
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
@@ -57,7 +59,7 @@ class Template:
     source: str
     parts: tuple[Part, ...]
 
-    def resolve(self, context: Context) -> tuple[tuple[str, bool], ...] | None:
+    def resolve(self, context: ContextKeys) -> tuple[tuple[str, bool], ...] | None:
         """The pieces of the string for this request as (text, is_pattern) pairs, or
         ``None`` when a variable has no value and no default (the value then matches
         nothing, as AWS documents)."""
@@ -76,12 +78,12 @@ class Template:
                 out.append((value, False))
         return tuple(out)
 
-    def resolve_text(self, context: Context) -> str | None:
+    def resolve_text(self, context: ContextKeys) -> str | None:
         """The plain string for this request (for Equals-style comparisons)."""
         pieces = self.resolve(context)
         return None if pieces is None else "".join(text for text, _ in pieces)
 
-    def resolve_regex(self, context: Context, segment: str = ".*") -> str | None:
+    def resolve_regex(self, context: ContextKeys, segment: str = ".*") -> str | None:
         """A regex source for this request, wildcards from the policy text only.
         ``segment`` is what ``*`` becomes (``[^:]*`` inside an ARN segment)."""
         pieces = self.resolve(context)
@@ -93,7 +95,7 @@ class Template:
         )
 
 
-def lookup_single(context: Context, key: str) -> str | None:
+def lookup_single(context: ContextKeys, key: str) -> str | None:
     """The value of a single-valued key. A multivalued key cannot be a variable (AWS),
     so more than one value counts as no value."""
     values = context.get(key)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from grader.aws.jsonfile import InputError
+from grader.aws.jsonfile import InputError, parse_json_text
 
 from .records import TrailRecordError, event_time, parse_time, record_id
 
@@ -90,10 +90,6 @@ def log_files(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def _json_error(path: Path, exc: json.JSONDecodeError) -> TrailFileError:
-    return TrailFileError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno)
-
-
 def _check_record(path: Path, index: int, record: Any) -> None:
     if not isinstance(record, dict):
         raise TrailFileError(
@@ -129,10 +125,7 @@ def read_log_file(path: str | Path) -> list[dict[str, Any]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TrailFileError(p, f"not UTF-8 text (byte {exc.start})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _json_error(p, exc) from None
+    doc = parse_json_text(text, p, TrailFileError)
     if not isinstance(doc, dict) or "Records" not in doc:
         raise TrailFileError(p, 'a CloudTrail log file is an object {"Records": [...]}')
     records = doc["Records"]

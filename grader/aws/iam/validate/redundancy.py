@@ -17,17 +17,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..arns import arn_matches
+from ..model import PolicyType
 from ..wildcards import wildcard_match
-from .run import IDENTITY, SCP, Context, StatementView, as_list, has_wildcard
+from .run import StatementView, ValidationRun, as_list, has_wildcard
 
 
-def check_redundant_entries(ctx: Context, st: StatementView) -> None:
+def check_redundant_entries(run: ValidationRun, st: StatementView) -> None:
     """Report Action and Resource entries that another entry of the same list covers."""
     actions = st.entries("Action")
     if len(actions) > 1:
-        redundant = _redundant_actions(ctx, actions)
+        redundant = _redundant_actions(run, actions)
         if redundant:
-            ctx.add(
+            run.add(
                 "REDUNDANT_ACTION",
                 redundant[0][1],
                 st,
@@ -43,7 +44,7 @@ def check_redundant_entries(ctx: Context, st: StatementView) -> None:
             and any(j != i and _resource_covers(s, r, j < i) for j, (s, _) in enumerate(resources))
         ]
         if redundant:
-            ctx.add(
+            run.add(
                 "REDUNDANT_RESOURCE",
                 redundant[0][1],
                 st,
@@ -52,7 +53,9 @@ def check_redundant_entries(ctx: Context, st: StatementView) -> None:
             )
 
 
-def _redundant_actions(ctx: Context, actions: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
+def _redundant_actions(
+    run: ValidationRun, actions: list[tuple[str, tuple]]
+) -> list[tuple[str, tuple]]:
     """Entries another entry already grants in full: a later exact duplicate, a name a
     wildcard matches, or a wildcard whose actions another wildcard's include."""
     seen: set[str] = set()
@@ -65,7 +68,7 @@ def _redundant_actions(ctx: Context, actions: list[tuple[str, tuple]]) -> list[t
 
     def grants(pattern: str) -> frozenset[str]:
         if pattern not in expanded:
-            expanded[pattern] = frozenset(ctx.catalog.expand(pattern))
+            expanded[pattern] = frozenset(run.catalog.expand(pattern))
         return expanded[pattern]
 
     redundant = []
@@ -96,7 +99,7 @@ def _resource_covers(wide: str, narrow: str, earlier: bool) -> bool:
     return arn_matches(wide, narrow)
 
 
-def check_across_statements(ctx: Context, statements: list[StatementView]) -> None:
+def check_across_statements(run: ValidationRun, statements: list[StatementView]) -> None:
     """Compare statements: report a Sid used twice and a statement that repeats another."""
     seen_sids: dict[str, int] = {}
     seen_bodies: dict[str, StatementView] = {}
@@ -106,16 +109,16 @@ def check_across_statements(ctx: Context, statements: list[StatementView]) -> No
             if sid in seen_sids:
                 code = (
                     "UNIQUE_SIDS_REQUIRED"
-                    if ctx.policy_type in (IDENTITY, SCP)
+                    if run.policy_type in (PolicyType.IDENTITY, PolicyType.SCP)
                     else "UNIQUE_SIDS_RECOMMENDED"
                 )
-                ctx.add(code, (*st.path, "Sid"), st, name=sid)
+                run.add(code, (*st.path, "Sid"), st, name=sid)
             seen_sids.setdefault(sid, st.index)
         body = _canonical(st.raw)
         if body in seen_bodies:
             other = seen_bodies[body]
             label = f"{other.sid!r}" if other.sid else str(other.index + 1)
-            ctx.add("REDUNDANT_STATEMENT", st.path, st, other=label)
+            run.add("REDUNDANT_STATEMENT", st.path, st, other=label)
         else:
             seen_bodies[body] = st
 

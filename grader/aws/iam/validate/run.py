@@ -12,14 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import Catalog
+from ..model import PolicyType
 from .findings import Finding, Location, make_finding
 from .jsonpos import JsonPath, Locator
 from .schema import Schema
 
-IDENTITY = "IDENTITY_POLICY"
-RESOURCE = "RESOURCE_POLICY"
-SCP = "SERVICE_CONTROL_POLICY"
-RCP = "RESOURCE_CONTROL_POLICY"
 TRUST_POLICY = "AWS::IAM::AssumeRolePolicyDocument"
 
 # A Region code: us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1, ap-southeast-5 ...
@@ -35,10 +32,12 @@ def as_list(value: Any) -> list[Any]:
 
 
 @dataclass
-class Context:
-    """One validation run: inputs, lookups and the findings gathered so far."""
+class ValidationRun:
+    """One validation run: inputs, lookups and the findings gathered so far.
+    ``policy_type`` is the type as Access Analyzer knows it: IDENTITY (also for a
+    permissions boundary or a session policy), RESOURCE, SCP or RCP."""
 
-    policy_type: str
+    policy_type: PolicyType
     resource_type: str | None
     version: Any
     catalog: Catalog

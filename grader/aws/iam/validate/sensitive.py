@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..wildcards import wildcard_match
-from .run import Context, StatementView, has_wildcard
+from .run import StatementView, ValidationRun, has_wildcard
 from .schema import TAG_KEYS
 
 # (action, issue code stem, condition key that narrows it): Access Analyzer's PassRole
@@ -32,7 +32,7 @@ SENSITIVE_ACTIONS = (
 )
 
 
-def check_sensitive_actions(ctx: Context, st: StatementView) -> None:
+def check_sensitive_actions(run: ValidationRun, st: StatementView) -> None:
     """Warn when an Allow grants iam:PassRole or iam:CreateServiceLinkedRole on every role.
 
     The PassRole and CreateServiceLinkedRole families: an Allow that covers the action
@@ -50,7 +50,7 @@ def check_sensitive_actions(ctx: Context, st: StatementView) -> None:
                 "name": "WITH_NOT_RESOURCE",
                 "star": "WITH_STAR_IN_ACTION_AND_NOT_RESOURCE",
             }.get(how, "WITH_NOT_ACTION_AND_NOT_RESOURCE")
-            ctx.add(f"{stem}_{code}", (*st.path, "NotResource"), st, at_key=True, action=shown)
+            run.add(f"{stem}_{code}", (*st.path, "NotResource"), st, at_key=True, action=shown)
             continue
         if narrowing.casefold() in keys:
             continue
@@ -60,7 +60,7 @@ def check_sensitive_actions(ctx: Context, st: StatementView) -> None:
                     "name": "WITH_STAR_IN_RESOURCE",
                     "star": "WITH_STAR_IN_ACTION_AND_RESOURCE",
                 }.get(how, "WITH_STAR_IN_RESOURCE_AND_NOT_ACTION")
-                ctx.add(f"{stem}_{code}", path, st, action=shown, resource=resource)
+                run.add(f"{stem}_{code}", path, st, action=shown, resource=resource)
                 break
 
 
@@ -95,7 +95,7 @@ def _every_role(resource: str) -> bool:
     return rest.startswith("role/") and rest.rsplit("/", 1)[-1].strip("*") == "" or rest == "role*"
 
 
-def check_tag_keys(ctx: Context, st: StatementView) -> None:
+def check_tag_keys(run: ValidationRun, st: StatementView) -> None:
     """Warn when a tag condition key meets actions of services that never set it.
 
     A global tag key is never set by services that do not support it: a Deny with it does
@@ -109,18 +109,18 @@ def check_tag_keys(ctx: Context, st: StatementView) -> None:
         shown = tag + ("tag-key" if tag.endswith("/") else "")
         if "NotAction" in st.raw:
             code = "DENY_NOTACTION" if deny else "ALLOW_NOTACTION"
-            ctx.add(f"{code}_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", path, st, key=shown)
+            run.add(f"{code}_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE", path, st, key=shown)
             continue
         services = []
         for action in st.strings("Action"):
             prefix = action.partition(":")[0]
-            service = ctx.schema.service(prefix) if not has_wildcard(prefix) else None
+            service = run.schema.service(prefix) if not has_wildcard(prefix) else None
             if service is not None and tag.casefold() not in service.tag_keys:
                 services.append(service.prefix)
         if services:
             code = "DENY" if deny else "ALLOW"
             names = ", ".join(dict.fromkeys(services))
-            ctx.add(
+            run.add(
                 f"{code}_WITH_UNSUPPORTED_TAG_CONDITION_KEY_FOR_SERVICE",
                 path,
                 st,
