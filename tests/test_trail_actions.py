@@ -20,7 +20,7 @@ from grader.aws.trail.actions import (
     map_event,
     passed_roles,
 )
-from grader.aws.trail.generator import _context, _Ids
+from grader.aws.trail.generator import _names, _Ids
 from grader.aws.trail.sources import EVENT_SOURCE_PREFIX
 
 
@@ -186,7 +186,7 @@ def test_every_table_action_is_in_the_catalog() -> None:
 
 def _scenario_calls() -> list[scenario.Call]:
     rng = random.Random(1)
-    ctx = _context(rng, _Ids(rng), "111122223333", "us-east-1")
+    ctx = _names(rng, _Ids(rng), "111122223333", "us-east-1")
     calls = list(scenario.MARKER_CALLS) + list(scenario.OUTSIDE_CALLS)
     calls += scenario.change_set(ctx, rng) + scenario.update_functions(ctx, rng)
     for _ in range(4):  # both upload shapes

@@ -37,7 +37,7 @@ from .scenario import (
     OPTIONAL_STEPS,
     OUTSIDE_CALLS,
     Call,
-    Context,
+    ScenarioNames,
     change_set,
     update_functions,
     upload_artifact,
@@ -171,7 +171,7 @@ def _role_session(
     }
 
 
-def _iam_user(ids: _Ids, ctx: Context, name: str) -> dict[str, Any]:
+def _iam_user(ids: _Ids, ctx: ScenarioNames, name: str) -> dict[str, Any]:
     return {
         "type": "IAMUser",
         "principalId": ids.unique_id("AIDA"),
@@ -185,7 +185,7 @@ def _iam_user(ids: _Ids, ctx: Context, name: str) -> dict[str, Any]:
 class _Builder:
     """Turns calls into records for one generated trail."""
 
-    def __init__(self, ctx: Context, ids: _Ids) -> None:
+    def __init__(self, ctx: ScenarioNames, ids: _Ids) -> None:
         self.ctx = ctx
         self.ids = ids
         self.records: list[dict[str, Any]] = []
@@ -344,11 +344,11 @@ class _Builder:
         )
 
 
-def _context(rng: random.Random, ids: _Ids, account: str, region: str) -> Context:
+def _names(rng: random.Random, ids: _Ids, account: str, region: str) -> ScenarioNames:
     app = rng.choice(["orders", "billing", "catalog", "checkout", "inventory", "profile"])
     env_fns = rng.sample(["api", "worker", "scheduler", "webhook"], k=rng.randint(1, 2))
     part = partition(region)
-    return Context(
+    return ScenarioNames(
         account=account,
         region=region,
         partition=part,
@@ -374,7 +374,7 @@ def _principal_arn(principal_role: str, account: str, region: str) -> str:
 
 
 def _work_plan(
-    rng: random.Random, ctx: Context, marker: Call
+    rng: random.Random, ctx: ScenarioNames, marker: Call
 ) -> tuple[list[tuple[Call, bool]], list[str]]:
     """The principal's calls inside the window, in order, each with whether it is denied."""
     pool = [
@@ -424,7 +424,7 @@ def generate_trail(
         raise ValueError(f"account {account!r} must be 12 digits")
     rng = random.Random(f"trail/{scenario}/{seed}")
     ids = _Ids(rng)
-    ctx = _context(rng, ids, account, region)
+    ctx = _names(rng, ids, account, region)
     principal = _principal_arn(principal_role, account, region)
     base = start or datetime(2024, 1, 1, tzinfo=UTC) + timedelta(
         days=rng.randint(0, 330), hours=rng.randint(0, 8), minutes=rng.randint(0, 59)
@@ -503,7 +503,12 @@ def generate_trail(
 
 
 def _service_events(
-    b: _Builder, rng: random.Random, ctx: Context, exec_time: datetime, lo: datetime, hi: datetime
+    b: _Builder,
+    rng: random.Random,
+    ctx: ScenarioNames,
+    exec_time: datetime,
+    lo: datetime,
+    hi: datetime,
 ) -> None:
     """CloudFormation acting with its service role, KMS rotating a key, Lambda assuming its
     execution role: calls by AWS services, never the principal's to grant."""
@@ -562,7 +567,7 @@ def _noise(
     b: _Builder,
     rng: random.Random,
     ids: _Ids,
-    ctx: Context,
+    ctx: ScenarioNames,
     principal: str,
     lo: datetime,
     hi: datetime,

@@ -14,7 +14,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Context:
+class ScenarioNames:
     """The names a scenario's calls refer to, chosen once per seed."""
 
     account: str
@@ -77,7 +77,9 @@ class Call:
         return self.source, self.name
 
 
-def _s3_object(ctx: Context, name: str, key: str, actions: tuple[str, ...], read: bool) -> Call:
+def _s3_object(
+    ctx: ScenarioNames, name: str, key: str, actions: tuple[str, ...], read: bool
+) -> Call:
     obj = ctx.object_arn(key)
     return Call(
         "s3.amazonaws.com",
@@ -96,7 +98,9 @@ def _s3_object(ctx: Context, name: str, key: str, actions: tuple[str, ...], read
     )
 
 
-def _lambda(ctx: Context, event: str, action: str, fn: str, read: bool, **params: Any) -> Call:
+def _lambda(
+    ctx: ScenarioNames, event: str, action: str, fn: str, read: bool, **params: Any
+) -> Call:
     arn = ctx.function_arn(fn)
     return Call(
         "lambda.amazonaws.com",
@@ -109,7 +113,7 @@ def _lambda(ctx: Context, event: str, action: str, fn: str, read: bool, **params
     )
 
 
-def _cfn(ctx: Context, name: str, read: bool, **params: Any) -> Call:
+def _cfn(ctx: ScenarioNames, name: str, read: bool, **params: Any) -> Call:
     action = f"cloudformation:{name}"
     return Call(
         "cloudformation.amazonaws.com",
@@ -121,7 +125,7 @@ def _cfn(ctx: Context, name: str, read: bool, **params: Any) -> Call:
     )
 
 
-def upload_artifact(ctx: Context, rng: random.Random) -> list[Call]:
+def upload_artifact(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     """The build artifact goes to S3 (one PUT, or a multipart upload for a big one)."""
     key = f"builds/{ctx.build}/{ctx.app}.zip"
     if rng.random() < 0.5:
@@ -134,7 +138,7 @@ def upload_artifact(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def change_set(ctx: Context, rng: random.Random) -> list[Call]:
+def change_set(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     """CloudFormation: create, inspect and execute a change set, then wait for the stack.
 
     The change set names a CloudFormation service role, so ``iam:PassRole`` is checked here,
@@ -162,7 +166,7 @@ def change_set(ctx: Context, rng: random.Random) -> list[Call]:
     return calls
 
 
-def update_functions(ctx: Context, rng: random.Random) -> list[Call]:
+def update_functions(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     """Lambda: look at each function, ship the new code, publish a version."""
     calls: list[Call] = []
     key = f"builds/{ctx.build}/{ctx.app}.zip"
@@ -202,7 +206,7 @@ def _sha(rng: random.Random) -> str:
 
 # Optional steps: each a function of (ctx, rng) -> calls, with the phase it belongs to
 # (0 prepare, 1 after upload, 2 after CloudFormation, 3 verify).
-def _get_parameter(ctx: Context, rng: random.Random) -> list[Call]:
+def _get_parameter(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     name = rng.choice(ctx.parameters)
     arn = ctx.arn("ssm", f"parameter{name}")
     return [
@@ -218,7 +222,7 @@ def _get_parameter(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _get_parameters_by_path(ctx: Context, rng: random.Random) -> list[Call]:
+def _get_parameters_by_path(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     path = f"/{ctx.app}/prod"
     return [
         Call(
@@ -231,7 +235,7 @@ def _get_parameters_by_path(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _decrypt(ctx: Context, rng: random.Random) -> list[Call]:
+def _decrypt(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "kms.amazonaws.com",
@@ -246,7 +250,7 @@ def _decrypt(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _generate_data_key(ctx: Context, rng: random.Random) -> list[Call]:
+def _generate_data_key(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "kms.amazonaws.com",
@@ -260,7 +264,7 @@ def _generate_data_key(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _get_secret(ctx: Context, rng: random.Random) -> list[Call]:
+def _get_secret(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "secretsmanager.amazonaws.com",
@@ -274,7 +278,7 @@ def _get_secret(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _ecr_login(ctx: Context, rng: random.Random) -> list[Call]:
+def _ecr_login(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call("ecr.amazonaws.com", "GetAuthorizationToken", True, ("ecr:GetAuthorizationToken",)),
         Call(
@@ -287,12 +291,12 @@ def _ecr_login(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _who_am_i(ctx: Context, rng: random.Random) -> list[Call]:
+def _who_am_i(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     # The job prints its identity once: no permission needed, so no action in the truth.
     return [Call("sts.amazonaws.com", "GetCallerIdentity", True, ())]
 
 
-def _validate_template(ctx: Context, rng: random.Random) -> list[Call]:
+def _validate_template(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "cloudformation.amazonaws.com",
@@ -306,16 +310,16 @@ def _validate_template(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _head_object(ctx: Context, rng: random.Random) -> list[Call]:
+def _head_object(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     key = f"builds/{ctx.build}/{ctx.app}.zip"
     return [_s3_object(ctx, "HeadObject", key, ("s3:GetObject",), True)]
 
 
-def _download_config(ctx: Context, rng: random.Random) -> list[Call]:
+def _download_config(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [_s3_object(ctx, "GetObject", f"config/{ctx.app}/prod.json", ("s3:GetObject",), True)]
 
 
-def _list_builds(ctx: Context, rng: random.Random) -> list[Call]:
+def _list_builds(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "s3.amazonaws.com",
@@ -335,7 +339,7 @@ def _list_builds(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _promote_artifact(ctx: Context, rng: random.Random) -> list[Call]:
+def _promote_artifact(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     src, dst = f"builds/{ctx.build}/{ctx.app}.zip", f"releases/{ctx.app}-latest.zip"
     arns = (ctx.object_arn(dst), ctx.object_arn(src))
     return [
@@ -363,14 +367,14 @@ def _promote_artifact(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _update_alias(ctx: Context, rng: random.Random) -> list[Call]:
+def _update_alias(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         _lambda(ctx, "UpdateAlias20150331", "lambda:UpdateAlias", fn, False, name="live")
         for fn in ctx.functions
     ]
 
 
-def _function_configuration(ctx: Context, rng: random.Random) -> list[Call]:
+def _function_configuration(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     fn = rng.choice(ctx.functions)
     return [
         _lambda(
@@ -388,7 +392,7 @@ def _function_configuration(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _smoke_test(ctx: Context, rng: random.Random) -> list[Call]:
+def _smoke_test(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     fn = ctx.functions[0]
     arn = ctx.function_arn(fn)
     return [
@@ -405,7 +409,7 @@ def _smoke_test(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _log_retention(ctx: Context, rng: random.Random) -> list[Call]:
+def _log_retention(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     fn = rng.choice(ctx.functions)
     group = f"/aws/lambda/{fn}"
     arn = ctx.arn("logs", f"log-group:{group}")
@@ -422,7 +426,7 @@ def _log_retention(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _check_alarms(ctx: Context, rng: random.Random) -> list[Call]:
+def _check_alarms(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     arn = ctx.arn("cloudwatch", f"alarm:{ctx.alarm}")
     return [
         Call(
@@ -436,7 +440,7 @@ def _check_alarms(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _put_alarm(ctx: Context, rng: random.Random) -> list[Call]:
+def _put_alarm(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     arn = ctx.arn("cloudwatch", f"alarm:{ctx.alarm}")
     return [
         Call(
@@ -460,7 +464,7 @@ def _put_alarm(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _tagged_resources(ctx: Context, rng: random.Random) -> list[Call]:
+def _tagged_resources(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "tagging.amazonaws.com",
@@ -472,7 +476,7 @@ def _tagged_resources(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _security_groups(ctx: Context, rng: random.Random) -> list[Call]:
+def _security_groups(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     return [
         Call(
             "ec2.amazonaws.com",
@@ -490,7 +494,7 @@ def _security_groups(ctx: Context, rng: random.Random) -> list[Call]:
     ]
 
 
-def _get_role(ctx: Context, rng: random.Random) -> list[Call]:
+def _get_role(ctx: ScenarioNames, rng: random.Random) -> list[Call]:
     name = ctx.cfn_role.rsplit("/", 1)[1]
     return [
         Call(
