@@ -136,3 +136,74 @@ def test_command_modules_import_nothing_heavy_at_the_top():
                     else [node.module or ""]
                 )
                 assert not any(n.startswith(heavy) for n in names), (path.name, names)
+
+
+# Every place in the grader that starts a process, and what it starts. Learner code is
+# started in one place only: the jail.
+PROCESS_STARTERS = {
+    "grader.grading.jail": "learner code, jailed (run_jailed), and the jail's own probe",
+    "grader.grading.runner": "the grading child (pytest on the installed checks)",
+    "grader.grading.sandbox_process": "the sandbox process (a fork before moto loads)",
+    "grader.course.site": "mkdocs build for grader docs",
+}
+_STARTS = {
+    ("subprocess", "Popen"),
+    ("subprocess", "run"),
+    ("subprocess", "call"),
+    ("subprocess", "check_call"),
+    ("subprocess", "check_output"),
+    ("os", "fork"),
+    ("os", "forkpty"),
+    ("os", "system"),
+    ("os", "popen"),
+    ("os", "posix_spawn"),
+    ("os", "posix_spawnp"),
+}
+
+
+def process_starts(path: Path) -> list[str]:
+    """Calls in ``path`` that start a process: subprocess's, os.fork/system/spawn*/exec*."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        func = node.func if isinstance(node, ast.Call) else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            pair = (func.value.id, func.attr)
+            if pair in _STARTS or (pair[0] == "os" and pair[1].startswith(("exec", "spawn"))):
+                found.append(f"{pair[0]}.{pair[1]} at line {node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module in ("subprocess", "multiprocessing"):
+            found.append(f"from {node.module} import ... at line {node.lineno}")
+        elif isinstance(node, ast.Import) and any(a.name == "multiprocessing" for a in node.names):
+            found.append(f"import multiprocessing at line {node.lineno}")
+    return found
+
+
+def test_only_the_known_places_start_processes_and_only_the_jail_starts_learner_code():
+    starts = {
+        module_name(p): process_starts(p)
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if process_starts(p)
+    }
+    assert set(starts) == set(PROCESS_STARTERS), starts
+
+
+def test_only_the_learner_module_runs_code_in_the_jail():
+    callers = sorted(
+        name
+        for name, path in ((module_name(p), p) for p in PACKAGE.rglob("*.py"))
+        if "run_jailed" in path.read_text(encoding="utf-8") and name != "grader.grading.jail"
+    )
+    assert callers == ["grader.grading.learner"]
+
+
+def test_the_process_finder_sees_every_way_to_start_one(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import os, subprocess\n"
+        "subprocess.Popen(['x'])\n"
+        "os.execv('/bin/x', ['x'])\n"
+        "os.spawnl(0, 'x')\n"
+        "os.fork()\n"
+        "from subprocess import run\n"
+        "proc: subprocess.Popen\n"
+    )
+    assert len(process_starts(sample)) == 5

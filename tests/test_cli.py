@@ -227,6 +227,30 @@ def test_doctor_asks_moto_a_question_through_the_sandbox_process():
     assert "inside the grading process (GRADER_NO_SANDBOX_PROCESS is set)" in off.stdout
 
 
+def test_doctor_says_how_learner_code_is_isolated_and_that_the_checks_are_intact():
+    done = run_grader("doctor", env={"NO_COLOR": "1"})
+    assert "learner code isolation" in done.stdout
+    assert "grader/checks matches the shipped manifest" in done.stdout
+    weaker = run_grader(
+        "doctor", env={"NO_COLOR": "1", "GRADER_ISOLATION": "limits", "COLUMNS": "400"}
+    )
+    assert "limits only (your code shares your files" in weaker.stdout
+    assert "GRADER_ISOLATION=limits" in weaker.stdout
+    assert "install bubblewrap" in weaker.stdout or "needs Linux" in weaker.stdout
+
+
+def test_check_says_when_learner_code_ran_with_weaker_isolation(course_clone):
+    weaker = run_grader(
+        "check", "lab4", "--seed", "2", cwd=course_clone, env={"GRADER_ISOLATION": "limits"}
+    )
+    footer = [line for line in weaker.stdout.splitlines() if "isolation" in line]
+    assert len(footer) == 1 and "limits only" in footer[0], weaker.stdout
+    labs_without_code = run_grader(
+        "check", "lab3", "--seed", "2", cwd=course_clone, env={"GRADER_ISOLATION": "limits"}
+    )
+    assert "isolation" not in labs_without_code.stdout
+
+
 def test_no_color_when_asked_even_on_a_forced_terminal(lab3_copy):
     done = run_grader(
         "check", "lab3", "--path", str(lab3_copy), env={"NO_COLOR": "1", "FORCE_COLOR": "1"}

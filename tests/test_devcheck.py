@@ -95,6 +95,15 @@ def test_a_wrong_chapter_in_lab_toml_lists_the_allowed_values(course):
     assert "[edge, waf, least-privilege, fapi, siem]" in done.stderr
 
 
+@pytest.mark.parametrize("value", ["8", "100000", '"1G"'])
+def test_a_learner_memory_limit_out_of_range_is_refused(course, value):
+    toml = course / "labs" / "lab4" / "lab.toml"
+    toml.write_text(f"learner_memory_mb = {value}\n" + toml.read_text())
+    done = run_grader("--course", str(course), "list")
+    assert done.returncode == 2
+    assert "at 'learner_memory_mb' failed to satisfy constraint" in done.stderr
+
+
 def test_a_starter_edited_without_its_pristine_copy_is_named_with_the_fix(course):
     starter = course / "labs" / "lab3" / "viewer-policy.json"
     starter.write_text(starter.read_text().replace("TODO", "TODO (edited)"))

@@ -104,6 +104,11 @@ def test_table_marks_gates_totals_points_and_keeps_markdown_literal(tmp_path):
             '    """C."""\n',
             "unknown check mark argument(s): weight",
         ),
+        (
+            'import pytest\n@pytest.mark.check(task=1, points=1, gate="tasks")\ndef test_a():\n'
+            '    """C."""\n',
+            'gate= must be True, False or "task"',
+        ),
         ("import pytest\n", "no checks found"),
         ("def test_a(:\n", "cannot parse"),
     ],

@@ -74,6 +74,30 @@ def test_later():
     assert later.status == "skipped" and "The file deploys." in later.message
 
 
+def test_a_task_gate_skips_only_the_later_checks_of_its_own_task(tmp_path):
+    result = grade(
+        tmp_path,
+        '''
+@pytest.mark.check(task=1, points=1, gate="task")
+def test_code_runs():
+    """The learner's code runs."""
+    fail(expected="a policy", found="a time-out", fix="fix it")
+
+@pytest.mark.check(task=1, points=1)
+def test_code_is_right():
+    """The code's answer is right."""
+
+@pytest.mark.check(task=2, points=1)
+def test_file_is_right():
+    """Task 2's file is right."""
+''',
+    )
+    gate, same_task, other_task = result.checks
+    assert gate.status == "failed"
+    assert same_task.status == "skipped" and "The learner's code runs." in same_task.message
+    assert other_task.status == "passed"
+
+
 def test_sys_exit_in_a_check_is_a_failure_not_a_pass(tmp_path):
     result = grade(
         tmp_path,

@@ -20,7 +20,7 @@ from grader.aws.trail.actions import (
     map_event,
     passed_roles,
 )
-from grader.aws.trail.generator import _names, _Ids
+from grader.aws.trail.generator import _Ids, _names
 from grader.aws.trail.sources import EVENT_SOURCE_PREFIX
 
 

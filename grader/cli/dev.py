@@ -1,4 +1,4 @@
-"""``grader dev``: tools for course authors (``check``, ``sync-starters``)."""
+"""``grader dev``: tools for course authors (``check``, ``sync-starters``, ``seal``)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def register(sub: Any) -> None:
     )
     d.add_argument("labs", nargs="*", help="only these labs (default: all)")
     d.set_defaults(run=cmd_sync_starters)
+    d = dev.add_parser(
+        "seal",
+        help="record the checks' hashes in grader/checks/SHA256SUMS",
+        description="After changing a file in grader/checks/, record every file's SHA-256 in "
+        "grader/checks/SHA256SUMS, the manifest `grader doctor` and `grader dev check` compare "
+        "the installed checks with.",
+    )
+    d.set_defaults(run=cmd_seal)
 
 
 def _labs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
@@ -57,4 +65,15 @@ def cmd_sync_starters(args: argparse.Namespace) -> int:
         written = sync_starters(lab)
         what = ", ".join(written) if written else "already in sync"
         out.print(f"{lab.id}: {what}", markup=False, highlight=False)
+    return ExitCode.OK
+
+
+def cmd_seal(args: argparse.Namespace) -> int:
+    from grader.course import integrity, load_course
+    from grader.terminal import console
+
+    course = load_course(args.course)
+    path = integrity.seal(course.checks_dir)
+    count = len(integrity.current(course.checks_dir))
+    console().print(f"{path}: {count} files recorded", markup=False, highlight=False)
     return ExitCode.OK

@@ -20,7 +20,7 @@ class CheckInfo:
     name: str
     task: int
     points: int
-    gate: bool
+    gate: bool | str  # True: skips every later check on failure; "task": its task's only
     sentence: str
     line: int
 
@@ -88,8 +88,8 @@ def read_checks(path: Path) -> list[CheckInfo]:
             raise CheckInfoError(f"{at}: task= must be a positive integer, found {task!r}")
         if not isinstance(points, int) or isinstance(points, bool) or points < 0:
             raise CheckInfoError(f"{at}: points= must be a non-negative integer, found {points!r}")
-        if not isinstance(gate, bool):
-            raise CheckInfoError(f"{at}: gate= must be True or False, found {gate!r}")
+        if not (isinstance(gate, bool) or gate == "task"):
+            raise CheckInfoError(f'{at}: gate= must be True, False or "task", found {gate!r}')
         sentence = first_paragraph(ast.get_docstring(node) or "")
         if not sentence:
             raise CheckInfoError(

@@ -143,6 +143,15 @@ def dev_check(course: Course, only: Sequence[str], console: Any) -> int:
         if p.stem.removesuffix(SCENARIO_SUFFIX) not in known and not only
     ]
     failures = 0
+    from grader.course import integrity
+
+    for problem in integrity.problems(checks_dir):
+        console.print(
+            f"[red]✘[/] grader/checks: {problem} (after changing a check: grader dev seal)",
+            markup=True,
+            highlight=False,
+        )
+        failures += 1
     for name, lab_id in orphans:
         console.print(
             f"[red]✘[/] grader/checks/{name} has no labs/{lab_id}/lab.toml", highlight=False

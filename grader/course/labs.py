@@ -17,6 +17,9 @@ from grader.errors import CourseError
 
 CHAPTERS = ("edge", "waf", "least-privilege", "fapi", "siem")
 DEFAULT_TIMEOUT = 120
+# What one process of learner code may allocate (address space), unless lab.toml says
+# learner_memory_mb: plenty for parsing a trail, far from what a laptop can spare.
+DEFAULT_MEMORY_MB = 1024
 _LAB_ID = re.compile(r"^lab[1-9][0-9]*$")
 
 
@@ -47,6 +50,7 @@ class Lab:
     hints: tuple[Hint, ...]
     timeout: int
     root: Path = field(compare=False)
+    memory: int = 1024 * 1024 * 1024  # bytes, per process of learner code
     checks_dir: Path = field(compare=False, default=CHECKS_DIR)
 
     @property
@@ -171,6 +175,11 @@ def load_lab(toml_path: Path, root: Path, checks_dir: Path = CHECKS_DIR) -> Lab:
         raise _constraint(
             toml_path, "timeout_seconds", timeout, "Member must be between 1 and 3600"
         )
+    memory_mb = need("learner_memory_mb", int, DEFAULT_MEMORY_MB)
+    if not 64 <= memory_mb <= 16384:
+        raise _constraint(
+            toml_path, "learner_memory_mb", memory_mb, "Member must be between 64 and 16384"
+        )
     hints = []
     for i, raw in enumerate(need("hints", list, [])):
         where = f"hints[{i}]"
@@ -193,6 +202,7 @@ def load_lab(toml_path: Path, root: Path, checks_dir: Path = CHECKS_DIR) -> Lab:
         files=tuple(files),
         hints=tuple(hints),
         timeout=timeout,
+        memory=memory_mb * 1024 * 1024,
         root=root,
         checks_dir=checks_dir,
     )

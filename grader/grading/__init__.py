@@ -4,8 +4,8 @@ How a run goes, and the speed machinery in it (measured in ``bench/bench_check.p
 
 1. :mod:`.runner` starts the **grading child**, ``python -m grader.grading.child``: pytest
    with :mod:`.plugin`, on the lab's checks module, in a session of its own and with a time
-   limit. The child writes one JSON line per event to a file the runner named; the runner
-   never reads pytest's text. Whatever happens in the child (a crash, a hang, learner code
+   limit. The child writes one JSON line per event to a pipe only it inherits; the runner
+   never reads pytest's text, and pytest runs with ``--noconftest`` on the installed checks. Whatever happens in the child (a crash, a hang, learner code
    calling ``os._exit``), the runner builds a complete :class:`.results.LabResult`: a check
    that never reported is failed with the reason, never passed.
 2. **The sandbox process** (:mod:`.sandbox_process`). Loading boto3 and moto takes about a
@@ -20,11 +20,12 @@ How a run goes, and the speed machinery in it (measured in ``bench/bench_check.p
    ``aws`` run last, so they wait for it least. The learner sees the lab's order: results
    are reported by position, not by the order they ran in.
 4. **Late gate skips** (:mod:`.plugin`). A gate that fails skips every check after it in the
-   lab's order. When a gate that ran late (a deploy gate) fails, the checks after it that
+   lab's order (with ``gate="task"``, those of its own task only). When a gate that ran late (a deploy gate) fails, the checks after it that
    already ran are turned into skips too, naming the first failed gate. So no check may
    count on another having run first.
-5. **Learner code** (:mod:`.learner`) runs in a process of its own with a time limit,
-   offline; checks reach it through the ``learner_code`` fixture, never by importing it.
+5. **Learner code** (:mod:`.learner`) runs in the jail (:mod:`.jail`: bubblewrap's
+   namespaces, a read-only system, no network, no grader, limits), each call a process of
+   its own; checks reach it through the ``learner_code`` fixture, never by importing it.
 6. Meanwhile the runner's own process imports what the report needs (rich), and the child
    skips interpreter teardown once every result is flushed.
 

@@ -17,16 +17,18 @@ from pathlib import Path
 def _terminate(signum: int, _frame: object) -> None:
     """SIGTERM from the runner (the learner pressed Ctrl-C): end the learner's processes
     and the sandbox process, then this one, at once."""
-    from grader.grading import learner, sandbox_process
+    from grader.grading import jail, sandbox_process
 
-    learner.end_all()
+    jail.end_all()
     sandbox_process.stop()
     os._exit(128 + signum)
 
 
 def main(argv: list[str]) -> int:
     from grader.grading import sandbox_process
+    from grader.grading.processes import private
 
+    private()  # learner code at a weak jail level must not read our /proc entries
     signal.signal(signal.SIGTERM, _terminate)
 
     handed_over = os.environ.pop(sandbox_process.HANDOVER_ENV, None)

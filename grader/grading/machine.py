@@ -112,6 +112,25 @@ def _labs(course_dir: Path | None) -> tuple[bool, str]:
     return True, f"{len(course.labs)} in {course.root}: {', '.join(lab.id for lab in course.labs)}"
 
 
+def _isolation() -> tuple[bool, str]:
+    """The jail for learner code, as this machine allows it (tried, not assumed)."""
+    from grader.grading import jail
+
+    found = jail.isolation()
+    # Weaker isolation still grades: not a problem for a learner on their own laptop.
+    return True, found.describe()
+
+
+def _checks_intact() -> tuple[bool, str]:
+    from grader.course import integrity
+
+    found = integrity.problems()
+    if not found:
+        return True, "grader/checks matches the shipped manifest"
+    shown = "; ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return False, f"{shown}: reinstall the grader (python -m pip install -e .)"
+
+
 def probe(course_dir: Path | None) -> list[tuple[str, bool, str]]:
     """Every probe as (what, ok, what was found), in the order doctor shows them."""
     rows = [("python", *_python())]
@@ -121,6 +140,8 @@ def probe(course_dir: Path | None) -> list[tuple[str, bool, str]]:
         ("notebook kernel", *_kernel()),
         ("offline guard", *_offline_guard()),
         ("sandbox", *sandbox),
+        ("learner code isolation", *_isolation()),
+        ("checks", *_checks_intact()),
         ("labs", *_labs(course_dir)),
     ]
     return rows

@@ -1,8 +1,8 @@
 """The pytest plugin loaded in the child process that runs one lab's checks.
 
 It gives checks their fixtures (the lab folder, the seed, the offline sandbox), skips the
-checks after a failed gate, and writes one JSON line per event to the file the parent
-named, flushed as it goes: if learner code kills the process, the parent still knows
+checks after a failed gate, and writes one JSON line per event to the pipe the parent
+handed over, flushed as it goes: if learner code kills the process, the parent still knows
 which checks finished. The parent never reads pytest's text output.
 """
 
@@ -23,7 +23,8 @@ from grader.grading.sandbox import DEFAULT_REGION, Sandbox, network_guard, scrub
 _OUT = pytest.StashKey[Any]()
 # Checks in the order the learner reads them (the lab's order), by node id.
 _POSITION = pytest.StashKey[dict[str, int]]()
-# Failed gates as (position, sentence); each skips the checks after it.
+# Failed gates as (position, sentence, task or -1); each skips the checks after it, of
+# its own task only when it was marked gate="task".
 _FAILED_GATES = pytest.StashKey[list[tuple[int, str]]]()
 # Checks already reported, as (position, item): a gate run late may have to skip them.
 _REPORTED = pytest.StashKey[list[tuple[int, pytest.Item]]]()
@@ -32,7 +33,8 @@ _REPORTED = pytest.StashKey[list[tuple[int, pytest.Item]]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader")
     group.addoption("--grader-lab-dir", help="the learner's copy of the lab")
-    group.addoption("--grader-out", help="where to write the JSON-lines result")
+    group.addoption("--grader-out-fd", type=int, help="the descriptor to write JSON lines to")
+    group.addoption("--grader-memory", type=int, default=None, help="learner code's memory")
     group.addoption("--grader-seed", type=int, default=None, help="seed for hidden inputs")
 
 
@@ -40,11 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "check(task, points, gate=False): a graded check; its docstring is shown"
     )
-    if config.getoption("--grader-out", None):
+    fd = config.getoption("--grader-out-fd", None)
+    if fd is not None:
         # In the grading child the whole process is offline, not just the sandbox fixture.
         scrub_environment(region=DEFAULT_REGION)
         network_guard().active = True
-        config.stash[_OUT] = open(config.getoption("--grader-out"), "a", encoding="utf-8")  # noqa: SIM115
+        config.stash[_OUT] = os.fdopen(fd, "w", encoding="utf-8")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -53,6 +56,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         refused = network_guard().refused
         if refused:
             _emit(config, {"event": "network", "refused": sorted(set(refused))})
+        from grader.grading import jail
+
+        if jail.LEVELS_USED:
+            weakest = min(jail.LEVELS_USED, key=lambda level: level.rank)
+            found = jail.isolation()
+            said = found.describe() if weakest is found.level else weakest.value
+            _emit(config, {"event": "isolation", "level": weakest.value, "describe": said})
         _emit(config, {"event": "end"})
         out.close()
 
@@ -78,6 +88,13 @@ def check_info(item: pytest.Item) -> dict[str, Any]:
     }
 
 
+def _gate_task(item: pytest.Item) -> int | None:
+    """The task a gate holds back: its own for gate="task", None (all later ones) else."""
+    marker = item.get_closest_marker("check")
+    kwargs = marker.kwargs if marker else {}
+    return int(kwargs.get("task", 0)) if kwargs.get("gate") == "task" else None
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -97,8 +114,9 @@ def pytest_collection_modifyitems(
 def _after_failed_gate(item: pytest.Item) -> str | None:
     """The first failed gate before this check in the lab's order, if any."""
     position = item.config.stash[_POSITION].get(item.nodeid, 0)
-    for gate, sentence in sorted(item.config.stash.get(_FAILED_GATES, [])):
-        if gate < position:
+    task = check_info(item)["task"]
+    for gate, sentence, gate_task in sorted(item.config.stash.get(_FAILED_GATES, [])):
+        if gate < position and gate_task in (-1, task):
             return sentence
     return None
 
@@ -127,13 +145,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         _emit(item.config, record)
         position = item.config.stash[_POSITION].get(item.nodeid, 0)
         if info["gate"] and record["status"] == "failed":
-            _gate_failed(item.config, position, info["sentence"])
+            _gate_failed(item.config, position, info["sentence"], _gate_task(item))
         item.config.stash[_REPORTED].append((position, item))
 
 
-def _gate_failed(config: pytest.Config, position: int, sentence: str) -> None:
+def _gate_failed(config: pytest.Config, position: int, sentence: str, task: int | None) -> None:
     """Record the failed gate, and turn checks after it that already ran into skips."""
-    config.stash[_FAILED_GATES].append((position, sentence))
+    config.stash[_FAILED_GATES].append((position, sentence, -1 if task is None else task))
     for other, item in config.stash[_REPORTED]:
         if other > position and _after_failed_gate(item) == sentence:
             info = check_info(item)
@@ -193,12 +211,13 @@ def seed(request: pytest.FixtureRequest) -> int:
 
 
 @pytest.fixture(scope="session")
-def learner_code() -> Any:
-    """Runs the learner's code for a check: each call in a process of its own, offline,
-    with a time limit (``call``, ``call_many``; failures raise ``learner_code.Error``)."""
+def learner_code(request: pytest.FixtureRequest) -> Any:
+    """Runs the learner's code for a check: each call in a jailed process of its own,
+    with limits (``call``, ``call_many``; failures raise ``learner_code.Error``)."""
     from grader.grading.learner import LearnerCode
 
-    return LearnerCode()
+    memory = request.config.getoption("--grader-memory")
+    return LearnerCode(memory) if memory else LearnerCode()
 
 
 @pytest.fixture(scope="session")

@@ -63,3 +63,15 @@ def _die_with_parent() -> None:
 def dies_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that ties a child's life to this process's, where the system can."""
     return _die_with_parent if sys.platform.startswith("linux") else None
+
+
+def private() -> None:
+    """Make this process's /proc entries (environment, descriptors, memory) unreadable to
+    other processes of the same user, learner code included (Linux: not dumpable)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_dumpable = 4
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0)

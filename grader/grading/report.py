@@ -61,6 +61,13 @@ def render_terminal(
             console.print(f"    {escape(check.message)}", style="dim", highlight=False)
     if result.problem:
         console.print(f"[bold red]problem:[/bold red] {escape(result.problem)}", highlight=False)
+    if result.isolation_note:
+        console.print(
+            f"note: your code ran with {escape(result.isolation or '')} isolation, not full; "
+            "`grader doctor` says why and how to get full isolation",
+            style="dim",
+            highlight=False,
+        )
     total = len(result.checks)
     verdict = "passed" if result.passed else "not yet"
     console.print(

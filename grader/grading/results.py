@@ -38,6 +38,9 @@ class LabResult:
     path: str | None = None
     seconds: float = 0.0
     problem: str | None = None  # a crash, a time-out, a refused connection: said once, plainly
+    # How learner code was isolated, when the lab ran any: "full", "namespaces", "limits only".
+    isolation: str | None = None
+    isolation_note: str | None = None  # what is missing and how to get full isolation
 
     @property
     def score(self) -> int:

@@ -1,7 +1,7 @@
 """Runs one lab's checks in a child interpreter, with a time limit, and reads the result.
 
-The child is pytest with :mod:`grader.grading.plugin` (``python -m grader.grading.child``); it writes JSON
-lines as it goes. When the checks take ``aws``, the sandbox process is forked here first
+The child is pytest with :mod:`grader.grading.plugin` (``python -m grader.grading.child``); it
+writes JSON lines as it goes, on a pipe only it inherits. When the checks take ``aws``, the sandbox process is forked here first
 and handed to the child (:mod:`grader.grading.sandbox_process`); it ends with the run, time-out
 or not. Whatever happens in the child (a crash, a hang, ``os._exit`` in learner code), the
 parent builds a complete result: checks that never reported are failed with the reason,
@@ -17,19 +17,21 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from grader.course.labs import Lab
-from grader.grading import sandbox_process
-from grader.grading.processes import end_group, kill_group
+from grader.grading import jail, sandbox_process
+from grader.grading.processes import end_group, kill_group, private
 from grader.grading.results import FAILED, CheckResult, LabResult
 
 _FIELDS = ("expected", "found", "fix", "docs", "message", "seconds")
 
 
-def child_command(lab: Lab, lab_dir: Path, out: Path, seed: int) -> list[str]:
+def child_command(lab: Lab, lab_dir: Path, out_fd: int, seed: int) -> list[str]:
+    checks = lab.checks_module.parent
     return [
         sys.executable,
         "-m",
@@ -63,15 +65,24 @@ def child_command(lab: Lab, lab_dir: Path, out: Path, seed: int) -> list[str]:
         "no:legacypath",
         "-o",
         "addopts=",
-        f"--rootdir={lab.checks_module.parent}",
+        # Only the installed checks: no conftest.py anywhere (not in the course, the lab
+        # folder or beside the checks) and no ini file of the learner's is read.
+        "--noconftest",
+        f"--rootdir={checks}",
+        f"--confcutdir={checks}",
+        "-c",
+        os.devnull,
         f"--grader-lab-dir={lab_dir}",
-        f"--grader-out={out}",
+        f"--grader-out-fd={out_fd}",
         f"--grader-seed={seed}",
+        f"--grader-memory={lab.memory}",
     ]
 
 
 def child_env() -> dict[str, str]:
-    env = dict(os.environ)
+    # The learner's AWS settings never reach the grading child (whose initial environment
+    # stays readable in /proc even after it scrubs os.environ).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BOTO_"))}
     # Third-party pytest plugins on the learner's machine must not change how checks run.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env.pop("PYTEST_ADDOPTS", None)
@@ -91,12 +102,14 @@ def run_lab(
     ``on_start`` runs once the child is started: the place to start threads, which must
     not exist while the sandbox process is forked.
     """
+    private()  # the learner's code must not read this process's environment through /proc
     lab_dir = Path(lab_dir or lab.folder).resolve()
     seed = secrets.randbelow(2**31) if seed is None else seed
     timeout = lab.timeout if timeout is None else timeout
     result = LabResult(lab=lab.id, title=lab.title, seed=seed, path=str(lab_dir))
     started = time.monotonic()
     env = child_env()
+    env[jail.PROBED_ENV] = jail.handover()
     # The sandbox process first: it has the most to load (boto3, moto) and the checks
     # that need it run last.
     box = (
@@ -105,20 +118,25 @@ def run_lab(
     fds: tuple[int, ...] = ()
     if box is not None:
         env[sandbox_process.HANDOVER_ENV], fds = box.handover()
+    # The results come back on a pipe only the grading child holds (learner code is started
+    # with every other descriptor closed), never through a file another process could find.
+    results_in, results_out = os.pipe()
     try:
         with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-            out = Path(tmp) / "result.jsonl"
-            out.touch()
-            proc = subprocess.Popen(
-                child_command(lab, lab_dir, out, seed),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=tmp,
-                pass_fds=fds,
-                start_new_session=True,  # so a time-out can end the whole process group
-            )
+            try:
+                proc = subprocess.Popen(
+                    child_command(lab, lab_dir, results_out, seed),
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    cwd=tmp,
+                    pass_fds=(*fds, results_out),
+                    start_new_session=True,  # so a time-out can end the whole process group
+                )
+            finally:
+                os.close(results_out)
+            reader = _Records(results_in)
             if box is not None:
                 box.release()  # the child has the pipes now; the sandbox sees EOF when it ends
             if on_start is not None:
@@ -133,7 +151,7 @@ def run_lab(
             except BaseException:  # Ctrl-C or SIGTERM: the child ends its learner code first
                 end_group(proc)
                 raise
-            records = _read_records(out)
+            records = reader.records()
     finally:
         if box is not None:
             box.close()
@@ -149,6 +167,10 @@ def run_lab(
             "grading process" + (f" — last output: {' | '.join(tail)}" if tail else "")
         )
     for record in records:
+        if record.get("event") == "isolation":
+            result.isolation = record.get("level")
+            if result.isolation != jail.Level.FULL.value:
+                result.isolation_note = record.get("describe")
         if record.get("event") == "network":
             refused = ", ".join(record["refused"])
             result.problem = (result.problem + "; " if result.problem else "") + (
@@ -161,14 +183,34 @@ def run_lab(
     return result
 
 
-def _read_records(path: Path) -> list[dict]:
-    records = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+class _Records:
+    """Reads the grading child's JSON lines as they come (a thread, so a long report never
+    fills the pipe and blocks the child)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.data = bytearray()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line cut short by a killed process: the rest is lost anyway
-    return records
+            while chunk := os.read(self.fd, 65536):
+                self.data += chunk
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+
+    def records(self) -> list[dict]:
+        self.thread.join(5.0)
+        records = []
+        for line in self.data.decode("utf-8", errors="replace").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line cut short by a killed process: the rest is lost anyway
+        return records
 
 
 def _fill(result: LabResult, records: list[dict]) -> None:

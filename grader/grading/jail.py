@@ -1,0 +1,463 @@
+"""The one way learner code is started: a Python process in a jail, with limits.
+
+Every piece of learner code (lab4's generator today; an authorizer, a notebook kernel, an
+alert renderer later) runs through :func:`run_jailed`; a test checks that nothing else in
+the grader starts a process of learner code. The jail has three levels, the strongest this
+machine allows (:func:`isolation`):
+
+``full`` (Linux with bubblewrap)
+    New user, PID, network, IPC, UTS and cgroup namespaces. The system and the Python
+    installation are mounted read-only; the grader's own package, the rest of the course,
+    the home folder and its ``~/.aws`` are not there at all; the lab folder is read-only; a
+    private temporary folder is HOME and the working folder, and goes with the call. A
+    fresh ``/proc`` shows only the jail's processes (not the grader's, nor its
+    environment). The only network is the jail's own loopback, so no port of the machine
+    is reachable. When the call ends, the PID namespace ends with it: nothing it started
+    survives, ``setsid`` and double forks included.
+``namespaces`` (Linux with util-linux ``unshare`` and user namespaces, no bubblewrap)
+    The same namespaces, so the same process, ``/proc`` and network isolation, but the
+    filesystem is the learner's own (read with their permissions) and the grader package is
+    importable by a determined learner.
+``limits only`` (macOS, Windows, containers without user namespaces)
+    A process of its own with the limits below and a Python-level network guard that a
+    determined learner can switch off; a ``setsid`` daemon can outlive the call.
+
+On every level: limits on memory (address space), processes, open files, file size and CPU
+time (where the system has ``resource``), a wall-time limit, output captured with a cap
+(the learner sees its first and last lines), an environment with no AWS settings or other
+secrets of the grader's, every descriptor but stdin/stdout/stderr closed, and
+``import grader`` refused with a message that says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.grading.processes import dies_with_parent, kill_group
+
+# Set by the runner for the grading child: the level it probed, so the child need not.
+PROBED_ENV = "GRADER_ISOLATION_PROBED"
+# Force a weaker level (tests of the fallbacks, or a machine where the jail misbehaves):
+# "namespaces" or "limits". A stronger level than the machine allows is never forced.
+LEVEL_ENV = "GRADER_ISOLATION"
+# Inside the full jail: the learner's home and working folder.
+JAIL_HOME = "/home/learner"
+MiB = 1024 * 1024
+
+
+class Level(enum.Enum):
+    FULL = "full"
+    NAMESPACES = "namespaces"
+    LIMITS = "limits only"
+
+    @property
+    def rank(self) -> int:
+        return {Level.FULL: 2, Level.NAMESPACES: 1, Level.LIMITS: 0}[self]
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The level learner code gets on this machine, and what stops it being full."""
+
+    level: Level
+    missing: str = ""  # why not full, for `grader doctor` and the report's footer
+    advice: str = ""  # how to get full isolation here
+
+    def describe(self) -> str:
+        if self.level is Level.FULL:
+            return "full (bubblewrap: namespaces, read-only system, no network)"
+        gaps = {
+            Level.NAMESPACES: "your code sees your files",
+            Level.LIMITS: "your code shares your files, processes and network",
+        }[self.level]
+        if self.level is Level.LIMITS and _is_root():
+            gaps += ", and as root it can reach the grader's own processes"
+        said = f"{self.level.value} ({gaps}): {self.missing}"
+        return said + (f"; {self.advice}" if self.advice else "")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one call of learner code may use. ``memory`` is per process (address space)."""
+
+    wall_seconds: float = 10.0
+    memory: int = 1024 * MiB
+    processes: int = 64  # more than the user already runs
+    open_files: int = 256
+    file_size: int = 64 * MiB
+    output: int = 32 * 1024  # kept from the start and from the end of what it prints
+
+    @property
+    def cpu_seconds(self) -> int:
+        return int(self.wall_seconds) + 2
+
+
+@dataclass
+class JailRun:
+    """How a jailed process ended."""
+
+    returncode: int
+    output: str  # stdout and stderr together, the middle cut when longer than the cap
+    timed_out: bool
+    level: Level
+    files: dict[str, bytes] = field(default_factory=dict)  # files it left in its folder
+
+
+# --- which level this machine allows ---------------------------------------------------
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _unshare() -> str | None:
+    return shutil.which("unshare")
+
+
+@functools.cache
+def _probe(level: Level) -> str | None:
+    """None when ``level`` works here, else why not (one trial run of ``true``)."""
+    if not sys.platform.startswith("linux"):
+        return f"{sys.platform} has no Linux namespaces"
+    if level is Level.FULL:
+        tool = _bwrap()
+        if tool is None:
+            return "bubblewrap (bwrap) is not installed"
+        argv = [tool, *_bwrap_options(Path(tempfile.gettempdir()), ()), "--", "/bin/true"]
+    else:
+        tool = _unshare()
+        if tool is None:
+            return "util-linux unshare is not installed"
+        argv = [*_unshare_options(tool), "/bin/true"]
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=10, env=_base_env(Path("/")))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{Path(tool).name} could not start ({exc})"
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"{Path(tool).name} cannot make namespaces here ({said[-1] if said else done.returncode})"
+    return None
+
+
+def isolation() -> Isolation:
+    """The strongest level that works here (or the weaker one asked for in GRADER_ISOLATION)."""
+    probed = os.environ.get(PROBED_ENV)
+    if probed:
+        level, _, missing = probed.partition("|")
+        for known in Level:
+            if known.value == level:
+                return Isolation(known, missing, _advice() if known is not Level.FULL else "")
+    asked = os.environ.get(LEVEL_ENV, "").strip().lower()
+    ceiling = {"namespaces": Level.NAMESPACES, "limits": Level.LIMITS}.get(asked, Level.FULL)
+    advice = _advice()
+    full_missing = _probe(Level.FULL) if ceiling is Level.FULL else f"{LEVEL_ENV}={asked}"
+    if full_missing is None:
+        return Isolation(Level.FULL)
+    if ceiling.rank >= Level.NAMESPACES.rank:
+        ns_missing = _probe(Level.NAMESPACES)
+        if ns_missing is None:
+            return Isolation(Level.NAMESPACES, full_missing, advice)
+        full_missing = f"{full_missing}; {ns_missing}"
+    return Isolation(Level.LIMITS, full_missing, advice)
+
+
+def _advice() -> str:
+    if sys.platform.startswith("linux"):
+        return (
+            "install bubblewrap for full isolation (Debian/Ubuntu: sudo apt-get install "
+            "bubblewrap; Fedora: sudo dnf install bubblewrap)"
+        )
+    return "full isolation needs Linux; run the course in a Linux VM or WSL 2 for it"
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def _base_env(home: Path) -> dict[str, str]:
+    """Everything learner code sees of the environment: nothing of the grader's."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
+
+
+def _python_roots() -> list[Path]:
+    """Folders the interpreter and its installed packages live in (read-only in the jail)."""
+    roots: set[Path] = set()
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        roots.add(Path(p).resolve())
+    roots.add(Path(sys.executable).resolve().parent.parent)
+    # Drop roots under another root, and anything under /usr (mounted whole).
+    kept = sorted(r for r in roots if r != Path("/") and not r.is_relative_to("/usr"))
+    return [r for r in kept if not any(r != o and r.is_relative_to(o) for o in kept)]
+
+
+def _grader_package() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _bwrap_options(home: Path, readable: Iterable[Path]) -> list[str]:
+    opts = [
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",  # no nested namespaces to climb out of
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "jail",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+    ]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            opts += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            opts += ["--ro-bind", top, top]
+    # Only what the dynamic loader and Python need of /etc: no passwd, no ssl keys, no hosts.
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives"):
+        opts += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    package = _grader_package()
+    for root in _python_roots():
+        opts += ["--ro-bind", str(root), str(root)]
+        if package.is_relative_to(root):  # an installed (not editable) grader: hide it
+            opts += ["--tmpfs", str(package)]
+    opts += ["--proc", "/proc", "--dev", "/dev"]
+    opts += ["--size", str(64 * MiB), "--tmpfs", "/tmp"]
+    opts += ["--bind", str(home), JAIL_HOME, "--chdir", JAIL_HOME]
+    for path in readable:
+        opts += ["--ro-bind", str(path), str(path)]
+    # Nothing else is writable: a write anywhere but HOME and /tmp fails, not vanishes.
+    return [*opts, "--remount-ro", "/"]
+
+
+def _unshare_options(tool: str) -> list[str]:
+    return [
+        tool,
+        "--user",
+        "--map-root-user",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+        "--net",
+        "--ipc",
+        "--uts",
+        "--",
+    ]
+
+
+def _python(code: str, args: list[str]) -> list[str]:
+    # -I: no user site-packages, no PYTHON* variables, no current folder on sys.path;
+    # -B: no bytecode written into the lab folder; -X utf8: the same text everywhere.
+    return [sys.executable, "-I", "-B", "-X", "utf8", "-c", code, *args]
+
+
+def _is_root() -> bool:
+    return hasattr(os, "getuid") and os.getuid() == 0
+
+
+def _user_process_count() -> int:
+    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
+    try:
+        uid = os.getuid()
+        entries = list(os.scandir("/proc"))
+    except (AttributeError, OSError):
+        return 0
+    count = 0
+    for entry in entries:
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.stat(entry.path).st_uid == uid:
+                    count += 1
+    return count
+
+
+def _set_limits(limits: Limits) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that applies ``limits`` (and dies with the parent), where it can."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    processes = _user_process_count() + limits.processes if sys.platform != "darwin" else None
+    die = dies_with_parent()
+    wanted = [
+        (resource.RLIMIT_AS, limits.memory),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_FSIZE, limits.file_size),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    if processes is not None and hasattr(resource, "RLIMIT_NPROC"):
+        wanted.append((resource.RLIMIT_NPROC, processes))
+
+    def apply() -> None:
+        for which, value in wanted:
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(which, (value, value))
+        if die is not None:
+            die()
+
+    return apply
+
+
+# --- running ----------------------------------------------------------------------------
+
+# The jailed processes running now, so that an interrupted grading process can end them.
+_RUNNING: dict[subprocess.Popen, Path] = {}
+# The levels learner code ran at in this process (the report says so when not full).
+LEVELS_USED: set[Level] = set()
+
+
+def handover() -> str:
+    """The value of PROBED_ENV for a child process: this process's probe, passed on."""
+    found = isolation()
+    return f"{found.level.value}|{found.missing}"
+
+
+def run_jailed(
+    code: str,
+    args: list[str],
+    *,
+    stdin: bytes = b"",
+    readable: Iterable[Path] = (),
+    limits: Limits | None = None,
+    keep: Iterable[str] = (),
+) -> JailRun:
+    """Run ``python -c code *args`` as learner code, jailed, and wait for it.
+
+    ``readable`` are the folders it may read (the lab folder); ``{HOME}`` in ``args`` is
+    its private working folder, from which the files named in ``keep`` are returned when
+    it ends. The folder, and everything the code started, are gone when this returns.
+    """
+    limits = limits or Limits()
+    level = isolation().level
+    LEVELS_USED.add(level)
+    readable = [Path(p).resolve() for p in readable]
+    home = Path(tempfile.mkdtemp(prefix="grader-learner-"))
+    inner_home = Path(JAIL_HOME) if level is Level.FULL else home
+    argv = _python(code, [a.replace("{HOME}", str(inner_home)) for a in args])
+    if level is Level.FULL:
+        argv = [_bwrap() or "bwrap", *_bwrap_options(home, readable), "--", *argv]
+    elif level is Level.NAMESPACES:
+        argv = [*_unshare_options(_unshare() or "unshare"), *argv]
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=home,
+            env=_base_env(inner_home),
+            close_fds=True,
+            start_new_session=True,  # a time-out ends the learner's processes too
+            preexec_fn=_set_limits(limits),
+        )
+    except OSError:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    _RUNNING[proc] = home
+    try:
+        reader = _Reader(proc, limits.output)
+        timed_out = _feed_and_wait(proc, stdin, limits.wall_seconds)
+        kill_group(proc)  # whatever it left behind (the namespace is already gone)
+        proc.wait()
+        output = reader.text()
+        files = {}
+        for name in keep:
+            with contextlib.suppress(OSError):
+                files[name] = (home / name).read_bytes()
+        return JailRun(proc.returncode, output, timed_out, level, files)
+    finally:
+        _RUNNING.pop(proc, None)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _feed_and_wait(proc: subprocess.Popen, data: bytes, seconds: float) -> bool:
+    """Write stdin (in a thread: the code may never read it) and wait; True on time-out."""
+
+    def feed() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.write(data)
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return True
+    return False
+
+
+class _Reader:
+    """Reads a process's output in a thread, keeping the first and the last ``cap`` bytes."""
+
+    def __init__(self, proc: subprocess.Popen, cap: int):
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+        self.cap = cap
+        self.stream = proc.stdout
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := self.stream.read1(65536):
+                room = self.cap - len(self.head)
+                if room > 0:
+                    self.head += chunk[:room]
+                    chunk = chunk[room:]
+                self.tail += chunk
+                if len(self.tail) > self.cap:
+                    self.dropped += len(self.tail) - self.cap
+                    del self.tail[: len(self.tail) - self.cap]
+
+    def text(self) -> str:
+        # The call has ended: what it printed is in the pipe already. A process that escaped
+        # the group (limits-only level), or a namespace of a thousand forks still being torn
+        # down, may hold the pipe open a while longer: do not wait for it.
+        self.thread.join(0.25)
+        head = self.head.decode("utf-8", "replace")
+        tail = bytes(self.tail).decode("utf-8", "replace")
+        if self.dropped:
+            return f"{head}\n[... {self.dropped:,} bytes of output left out ...]\n{tail}"
+        return head + tail
+
+
+def end_all() -> None:
+    """Kill every jailed process still running and remove its folder: the grading process
+    is about to end without unwinding."""
+    for proc, home in list(_RUNNING.items()):
+        kill_group(proc)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def signal_name(returncode: int) -> str | None:
+    """``SIGKILL`` for -9, and so on: how a process was ended, if by a signal."""
+    if returncode >= 0:
+        return None
+    with contextlib.suppress(ValueError):
+        return signal.Signals(-returncode).name
+    return f"signal {-returncode}"
