@@ -51,7 +51,7 @@ def timed(fn, runs: int) -> list[float]:
 def bare_start(level: str, home: Path) -> list[str]:
     python = [sys.executable, "-I", "-B", "-c", "pass"]
     if level == "full":
-        return [shutil.which("bwrap") or "bwrap", *jail._bwrap_options(home, ()), "--", *python]
+        return [shutil.which("bwrap") or "bwrap", *jail._bwrap_options(()), "--", *python]
     if level == "namespaces":
         return [*jail._unshare_options(shutil.which("unshare") or "unshare"), *python]
     return python

@@ -9,7 +9,7 @@ machine allows (:func:`isolation`):
     New user, PID, network, IPC, UTS and cgroup namespaces. The system and the Python
     installation are mounted read-only; the grader's own package, the rest of the course,
     the home folder and its ``~/.aws`` are not there at all; the lab folder is read-only; a
-    private temporary folder is HOME and the working folder, and goes with the call. A
+    private tmpfs of 64 MiB is HOME and the working folder, and goes with the call. A
     fresh ``/proc`` shows only the jail's processes (not the grader's, nor its
     environment). The only network is the jail's own loopback, so no port of the machine
     is reachable. When the call ends, the PID namespace ends with it: nothing it started
@@ -41,9 +41,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.grading.processes import dies_with_parent, kill_group
 
@@ -55,6 +57,8 @@ LEVEL_ENV = "GRADER_ISOLATION"
 # Inside the full jail: the learner's home and working folder.
 JAIL_HOME = "/home/learner"
 MiB = 1024 * 1024
+# The most a call's result may be: far more than any lab's answer, far less than a laptop.
+RESULT_CAP = 64 * MiB
 
 
 class Level(enum.Enum):
@@ -112,7 +116,7 @@ class JailRun:
     output: str  # stdout and stderr together, the middle cut when longer than the cap
     timed_out: bool
     level: Level
-    files: dict[str, bytes] = field(default_factory=dict)  # files it left in its folder
+    result: bytes | None = None  # what it wrote to {RESULT_FD}; None if nothing or too much
 
 
 # --- which level this machine allows ---------------------------------------------------
@@ -135,7 +139,7 @@ def _probe(level: Level) -> str | None:
         tool = _bwrap()
         if tool is None:
             return "bubblewrap (bwrap) is not installed"
-        argv = [tool, *_bwrap_options(Path(tempfile.gettempdir()), ()), "--", "/bin/true"]
+        argv = [tool, *_bwrap_options(()), "--", "/bin/true"]
     else:
         tool = _unshare()
         if tool is None:
@@ -211,7 +215,7 @@ def _grader_package() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def _bwrap_options(home: Path, readable: Iterable[Path]) -> list[str]:
+def _bwrap_options(readable: Iterable[Path]) -> list[str]:
     opts = [
         "--unshare-all",
         "--unshare-user",
@@ -241,7 +245,7 @@ def _bwrap_options(home: Path, readable: Iterable[Path]) -> list[str]:
             opts += ["--tmpfs", str(package)]
     opts += ["--proc", "/proc", "--dev", "/dev"]
     opts += ["--size", str(64 * MiB), "--tmpfs", "/tmp"]
-    opts += ["--bind", str(home), JAIL_HOME, "--chdir", JAIL_HOME]
+    opts += ["--size", str(64 * MiB), "--tmpfs", JAIL_HOME, "--chdir", JAIL_HOME]
     for path in readable:
         opts += ["--ro-bind", str(path), str(path)]
     # Nothing else is writable: a write anywhere but HOME and /tmp fails, not vanishes.
@@ -341,23 +345,27 @@ def run_jailed(
     stdin: bytes = b"",
     readable: Iterable[Path] = (),
     limits: Limits | None = None,
-    keep: Iterable[str] = (),
 ) -> JailRun:
     """Run ``python -c code *args`` as learner code, jailed, and wait for it.
 
-    ``readable`` are the folders it may read (the lab folder); ``{HOME}`` in ``args`` is
-    its private working folder, from which the files named in ``keep`` are returned when
-    it ends. The folder, and everything the code started, are gone when this returns.
+    ``readable`` are the folders it may read (the lab folder). ``{RESULT_FD}`` in ``args``
+    becomes a descriptor the code may write its result to (``JailRun.result``): a pipe, so
+    no file of the grader's is ever read on the code's say-so. Its folder, and everything
+    the code started, are gone when this returns.
     """
     limits = limits or Limits()
     level = isolation().level
     LEVELS_USED.add(level)
     readable = [Path(p).resolve() for p in readable]
+    # Full jail: HOME is a size-capped tmpfs inside it, nothing lands on the machine's disk.
+    # Other levels: a private folder of the machine's, removed afterwards.
     home = Path(tempfile.mkdtemp(prefix="grader-learner-"))
     inner_home = Path(JAIL_HOME) if level is Level.FULL else home
-    argv = _python(code, [a.replace("{HOME}", str(inner_home)) for a in args])
+    result_in, result_out = os.pipe()
+    args = [a.replace("{RESULT_FD}", str(result_out)) for a in args]
+    argv = _python(code, args)
     if level is Level.FULL:
-        argv = [_bwrap() or "bwrap", *_bwrap_options(home, readable), "--", *argv]
+        argv = [_bwrap() or "bwrap", *_bwrap_options(readable), "--", *argv]
     elif level is Level.NAMESPACES:
         argv = [*_unshare_options(_unshare() or "unshare"), *argv]
     try:
@@ -368,28 +376,62 @@ def run_jailed(
             stderr=subprocess.STDOUT,
             cwd=home,
             env=_base_env(inner_home),
-            close_fds=True,
+            close_fds=True,  # and pass only the result pipe
+            pass_fds=(result_out,),
             start_new_session=True,  # a time-out ends the learner's processes too
             preexec_fn=_set_limits(limits),
         )
     except OSError:
-        shutil.rmtree(home, ignore_errors=True)
+        os.close(result_in)
+        _remove(home)
         raise
+    finally:
+        os.close(result_out)
     _RUNNING[proc] = home
     try:
-        reader = _Reader(proc, limits.output)
+        output = _Reader(proc.stdout, limits.output)
+        result = _Reader(os.fdopen(result_in, "rb"), RESULT_CAP, whole=True)
         timed_out = _feed_and_wait(proc, stdin, limits.wall_seconds)
-        kill_group(proc)  # whatever it left behind (the namespace is already gone)
+        _kill_all(proc)
         proc.wait()
-        output = reader.text()
-        files = {}
-        for name in keep:
-            with contextlib.suppress(OSError):
-                files[name] = (home / name).read_bytes()
-        return JailRun(proc.returncode, output, timed_out, level, files)
+        # What it wrote is in the pipes already. A process that escaped the group (at the
+        # limits-only level), or a namespace of a thousand forks still being torn down, may
+        # hold them open a while longer: give both readers a moment together, no more.
+        deadline = time.monotonic() + 0.1
+        text, answer = output.text(deadline), result.whole(deadline)
+        return JailRun(proc.returncode, text, timed_out, level, answer)
     finally:
         _RUNNING.pop(proc, None)
-        shutil.rmtree(home, ignore_errors=True)
+        _remove(home)
+
+
+def _kill_all(proc: subprocess.Popen) -> None:
+    """Kill whatever the call left behind (in the full jail the namespace is gone already).
+    A few rounds: a process forked while the first signal went out missed it."""
+    for _ in range(3):
+        kill_group(proc)
+        time.sleep(0.01)
+
+
+def _remove(folder: Path) -> None:
+    """Remove a learner's folder, even one it made unreadable (chmod 000) to stay."""
+
+    def unlock(_func: object, path: str, _exc: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)
+            parent = os.path.dirname(path)
+            os.chmod(parent, 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+    for root, dirs, _files in os.walk(folder):
+        for name in dirs:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(root, name), 0o700, follow_symlinks=False)
+    shutil.rmtree(folder, onerror=unlock)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _feed_and_wait(proc: subprocess.Popen, data: bytes, seconds: float) -> bool:
@@ -411,19 +453,20 @@ def _feed_and_wait(proc: subprocess.Popen, data: bytes, seconds: float) -> bool:
 
 
 class _Reader:
-    """Reads a process's output in a thread, keeping the first and the last ``cap`` bytes."""
+    """Reads a pipe in a thread, keeping the first and the last ``cap`` bytes (or, with
+    ``whole``, everything up to ``cap`` and nothing once it is more)."""
 
-    def __init__(self, proc: subprocess.Popen, cap: int):
+    def __init__(self, stream: Any, cap: int, *, whole: bool = False):
         self.head = bytearray()
         self.tail = bytearray()
         self.dropped = 0
         self.cap = cap
-        self.stream = proc.stdout
+        self.stream = stream
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
+        try:
             while chunk := self.stream.read1(65536):
                 room = self.cap - len(self.head)
                 if room > 0:
@@ -433,12 +476,22 @@ class _Reader:
                 if len(self.tail) > self.cap:
                     self.dropped += len(self.tail) - self.cap
                     del self.tail[: len(self.tail) - self.cap]
+        except (OSError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.stream.close()
 
-    def text(self) -> str:
-        # The call has ended: what it printed is in the pipe already. A process that escaped
-        # the group (limits-only level), or a namespace of a thousand forks still being torn
-        # down, may hold the pipe open a while longer: do not wait for it.
-        self.thread.join(0.25)
+    def whole(self, deadline: float) -> bytes | None:
+        """Everything read, or None when nothing came or it was more than the cap."""
+        self.thread.join(max(0.0, deadline - time.monotonic()))
+        if self.tail or self.dropped or not self.head:
+            return None
+        return bytes(self.head)
+
+    def text(self, deadline: float) -> str:
+        """What was read by ``deadline``: the start, and the end, of a long output."""
+        self.thread.join(max(0.0, deadline - time.monotonic()))
         head = self.head.decode("utf-8", "replace")
         tail = bytes(self.tail).decode("utf-8", "replace")
         if self.dropped:
@@ -451,7 +504,7 @@ def end_all() -> None:
     is about to end without unwinding."""
     for proc, home in list(_RUNNING.items()):
         kill_group(proc)
-        shutil.rmtree(home, ignore_errors=True)
+        _remove(home)
 
 
 def signal_name(returncode: int) -> str | None:

@@ -20,7 +20,6 @@ from grader.grading import jail
 DEFAULT_TIMEOUT = 10.0
 # What runs first in the learner's process (read here, run there with python -c).
 _BOOTSTRAP = (Path(__file__).with_name("learner_boot.py")).read_text(encoding="utf-8")
-_RESULT = "result.json"
 
 
 class LearnerCodeError(Exception):
@@ -87,13 +86,12 @@ def _run(
     module_path = module_path.resolve()
     run = jail.run_jailed(
         _BOOTSTRAP,
-        [str(module_path), function, "{HOME}/" + _RESULT],
+        [str(module_path), function, "{RESULT_FD}"],
         stdin=json.dumps(calls).encode(),
         readable=[module_path.parent],
         limits=limits,
-        keep=[_RESULT],
     )
-    printed = run.output[-4000:]
+    printed = _shown(run.output)
     if run.timed_out:
         raise LearnerCodeError(
             f"{name}: {function}() did not return within {limits.wall_seconds:g} s "
@@ -101,8 +99,8 @@ def _run(
             printed,
         )
     try:
-        data = json.loads(run.files[_RESULT])
-    except (KeyError, ValueError):
+        data = json.loads(run.result or b"")
+    except ValueError:
         raise LearnerCodeError(_ended_early(name, function, run, limits), printed) from None
     if not isinstance(data, dict) or not ("error" in data or isinstance(data.get("results"), list)):
         raise LearnerCodeError(_ended_early(name, function, run, limits), printed)
@@ -118,6 +116,13 @@ def _run(
         for r in results
     ]
     return outcomes, printed
+
+
+def _shown(output: str, keep: int = 2000) -> str:
+    """What the learner sees of what their code printed: its start and its end."""
+    if len(output) <= 2 * keep:
+        return output
+    return f"{output[:keep]}\n[... {len(output) - 2 * keep:,} characters left out ...]\n{output[-keep:]}"
 
 
 def _ended_early(name: str, function: str, run: jail.JailRun, limits: jail.Limits) -> str:

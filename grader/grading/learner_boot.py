@@ -4,19 +4,21 @@ Not imported by the grader: :mod:`grader.grading.learner` passes this file's tex
 ``python -c`` inside the jail (:mod:`grader.grading.jail`), where the grader package is not
 available. So it imports only the standard library, and it must stay small.
 
-argv: MODULE_PATH FUNCTION RESULT_PATH; stdin: a JSON list of argument lists.
-The result file holds ``{"results": [{"value": ...} | {"error": ...}, ...]}``, or one
+argv: MODULE_PATH FUNCTION RESULT_FD; stdin: a JSON list of argument lists.
+What goes to the result descriptor (a pipe) is ``{"results": [{"value": ...} | {"error": ...}, ...]}``, or one
 ``{"error": ...}`` when the file cannot be loaded at all.
 """
 
 import importlib.util
 import ipaddress
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
 
-module_path, function, out_path = sys.argv[1], sys.argv[2], sys.argv[3]
+module_path, function, result_fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.set_inheritable(result_fd, False)  # the learner's own child processes do not hold it
 
 
 class NoGrader:
@@ -72,7 +74,7 @@ def offline(event, args):
 
 
 def report(data):
-    with open(out_path, "w", encoding="utf-8") as out:
+    with os.fdopen(result_fd, "w", encoding="utf-8") as out:
         json.dump(data, out)
 
 
