@@ -393,7 +393,11 @@ def test_the_call_ends_in_time_and_nothing_it_started_survives(level, tmp_path, 
         with contextlib.suppress(LearnerCodeError):
             call_learner(path, "attack", timeout=limit)
         elapsed = time.monotonic() - started
-        assert elapsed < limit + 1.0, f"the call took {elapsed:.1f} s"
+        # The bound is the limit plus a second. Run as root outside bubblewrap, a
+        # fork bomb is not capped (the kernel exempts root from RLIMIT_NPROC) and killing
+        # its thousands of processes takes a while longer: a second more there.
+        grace = 2.0 if ROOT_USER and level is not FULL and kind == "fork bomb" else 1.0
+        assert elapsed < limit + grace, f"the call took {elapsed:.1f} s"
         assert no_survivors(marker), "a process of the call outlived it"
     finally:
         kill_survivors(marker)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import COURSE, ROOT, run_grader
 
 OPERATOR = str(ROOT / "solutions" / "lab3" / "operator-policy.json")
@@ -354,9 +356,79 @@ def test_a_session_policy_caps_the_session(tmp_path):
     assert simulate_json(*base, "--action", "ec2:TerminateInstances")["decision"] == "implicitDeny"
 
 
-def test_no_policy_at_all_is_a_usage_error():
+def test_no_policy_at_all_is_a_question_with_an_answer():
     done = run_grader("iam", "simulate", "--action", "s3:GetObject")
-    assert done.returncode == 2 and "at least one policy" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("implicitDeny")
+    assert "no policy was given" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["--boundary", "--session-policy", "--scp", "--rcp"])
+def test_without_a_principal_the_caller_is_the_same_iam_user_whatever_is_added(tmp_path, kind):
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    allow_all = write_policy(
+        tmp_path, "allow-all.json", {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    )
+    if kind == "--rcp":
+        allow_all = write_policy(
+            tmp_path,
+            "allow-all-rcp.json",
+            {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        )
+    request = ["--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k"]
+    alone = simulate_json("--policy", admin, *request)
+    added = simulate_json("--policy", admin, kind, allow_all, *request)
+    assert alone["decision"] == added["decision"] == "allowed", added
+
+
+def test_anonymous_only_when_asked(tmp_path):
+    public = write_policy(
+        tmp_path,
+        "public.json",
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+        },
+    )
+    request = [
+        "--resource-policy",
+        public,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::b/k",
+    ]
+    assert simulate_json(*request, "--anonymous")["decision"] == "allowed"
+    explained = run_grader("iam", "simulate", *request, "--anonymous").stdout
+    assert "anonymously" not in explained  # allowed: no need to say who cannot
+    both = run_grader("iam", "simulate", *request, "--anonymous", "--principal", ROLE)
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (("--caller-account", "abc"), "--caller-account 'abc': an account ID is 12 digits"),
+        (("--resource-account", "12345"), "--resource-account '12345'"),
+        (("--principal", "garbage"), "--principal 'garbage'"),
+    ],
+)
+def test_a_malformed_caller_is_a_usage_error_not_a_silent_switch(args, said):
+    done = run_grader("iam", "simulate", "--action", "s3:GetObject", *args)
+    assert done.returncode == 2
+    assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_action_not_in_the_catalog_is_warned_about_and_still_decided(tmp_path):
+    admin = write_policy(tmp_path, "admin.json", ADMIN)
+    done = run_grader("iam", "simulate", "--policy", str(admin), "--action", "s3:GetObjekt")
+    assert done.returncode == 0
+    assert "s3:GetObjekt is not an action in the IAM action catalog" in done.stderr
+    assert done.stdout.startswith("allowed")
+    known = run_grader("iam", "simulate", "--policy", str(admin), "--action", "s3:GetObject")
+    assert known.stderr == ""
 
 
 def test_validate_flags_passrole_on_star_with_its_code_and_line():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+from urllib.parse import quote
 
+import botocore.session
 import pytest
 
 from grader.aws.iam.catalog import Catalog, load_catalog
-from grader.aws.trail import scenario
+from grader.aws.trail import apigateway, scenario
 from grader.aws.trail.actions import (
     EVENT_ACTIONS,
+    HTTP_VERB,
     NO_PERMISSION,
     S3_VERSIONED_ACTIONS,
     SERVICE_EVENT_KIND,
@@ -149,11 +152,163 @@ def test_calls_made_by_aws_services_are_not_the_principals() -> None:
     assert map_event(rotate).kind == SERVICE_EVENT_KIND
 
 
-def test_api_gateway_is_left_to_a_person() -> None:
-    mapping = map_event(event("apigateway.amazonaws.com", "CreateRestApi"))
+APIGW = "apigateway.amazonaws.com"
+REST = "arn:aws:apigateway:eu-west-1::/restapis"
+
+
+def apigw(operation: str, /, **params) -> dict:
+    return event(APIGW, operation, awsRegion="eu-west-1", requestParameters=params or None)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "action", "arn"),
+    [
+        ("CreateRestApi", {"name": "shop"}, "apigateway:POST", REST),
+        ("GetRestApis", {}, "apigateway:GET", REST),
+        ("GetRestApi", {"restApiId": "a1"}, "apigateway:GET", f"{REST}/a1"),
+        ("DeleteRestApi", {"restApiId": "a1"}, "apigateway:DELETE", f"{REST}/a1"),
+        ("ImportRestApi", {"mode": "import"}, "apigateway:POST", REST),
+        ("PutRestApi", {"restApiId": "a1"}, "apigateway:PUT", f"{REST}/a1"),
+        (
+            "UpdateMethod",
+            {"restApiId": "a1", "resourceId": "r1", "httpMethod": "GET"},
+            "apigateway:PATCH",
+            f"{REST}/a1/resources/r1/methods/GET",
+        ),
+        (
+            "PutIntegration",
+            {"restApiId": "a1", "resourceId": "r1", "httpMethod": "POST"},
+            "apigateway:PUT",
+            f"{REST}/a1/resources/r1/methods/POST/integration",
+        ),
+        (  # a new resource is a POST on its parent
+            "CreateResource",
+            {"restApiId": "a1", "parentId": "root", "pathPart": "pets"},
+            "apigateway:POST",
+            f"{REST}/a1/resources/root",
+        ),
+        (
+            "TestInvokeMethod",
+            {"restApiId": "a1", "resourceId": "r1", "httpMethod": "GET"},
+            "apigateway:POST",
+            f"{REST}/a1/resources/r1/methods/GET",
+        ),
+        (
+            "FlushStageCache",
+            {"restApiId": "a1", "stageName": "prod"},
+            "apigateway:DELETE",
+            f"{REST}/a1/stages/prod/cache/data",
+        ),
+        ("CreateStage", {"restApiId": "a1"}, "apigateway:POST", f"{REST}/a1/stages"),
+        (  # the same name on an HTTP API: apiId, and the /apis path
+            "CreateStage",
+            {"apiId": "h1", "stageName": "prod"},
+            "apigateway:POST",
+            "arn:aws:apigateway:eu-west-1::/apis/h1/stages",
+        ),
+        (
+            "UpdateRoute",
+            {"apiId": "h1", "routeId": "rt1"},
+            "apigateway:PATCH",
+            "arn:aws:apigateway:eu-west-1::/apis/h1/routes/rt1",
+        ),
+        ("ImportApi", {}, "apigateway:PUT", "arn:aws:apigateway:eu-west-1::/apis"),
+        (
+            "GenerateClientCertificate",
+            {},
+            "apigateway:POST",
+            "arn:aws:apigateway:eu-west-1::/clientcertificates",
+        ),
+    ],
+)
+def test_api_gateway_calls_are_http_verbs_on_resource_paths(
+    name: str, params: dict, action: str, arn: str
+) -> None:
+    mapping = map_event(apigw(name, **params))
+    assert (mapping.kind, mapping.actions, mapping.resources) == (HTTP_VERB, (action,), (arn,))
+    assert action_for(apigw(name, **params)) == action
+
+
+def test_api_gateway_path_missing_from_the_request_is_the_collection_wildcarded() -> None:
+    mapping = map_event(apigw("UpdateMethod", restApiId="a1"))
+    assert mapping.actions == ("apigateway:PATCH",)
+    assert mapping.resources == (f"{REST}/a1/resources/*",)
+    assert "wildcard" in mapping.note
+    assert map_event(apigw("DeleteRestApi")).resources == (f"{REST}/*",)
+
+
+def test_api_gateway_tags_take_the_url_encoded_arn_and_the_apis_verb() -> None:
+    stage = "arn:aws:apigateway:eu-west-1::/restapis/a1/stages/prod"
+    rest = map_event(apigw("TagResource", resourceArn=stage))
+    assert rest.actions == ("apigateway:PUT",)
+    assert rest.resources == (
+        "arn:aws:apigateway:eu-west-1::/tags/"
+        "arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Frestapis%2Fa1%2Fstages%2Fprod",
+    )
+    http = map_event(apigw("TagResource", resourceArn="arn:aws:apigateway:eu-west-1::/apis/h1"))
+    assert http.actions == ("apigateway:POST",)  # HTTP APIs tag with POST
+
+
+def test_api_gateway_resource_policy_change_needs_update_rest_api_policy() -> None:
+    patch = [{"op": "replace", "path": "/policy", "value": "{}"}]
+    mapping = map_event(apigw("UpdateRestApi", restApiId="a1", patchOperations=patch))
+    assert mapping.actions == ("apigateway:PATCH", "apigateway:UpdateRestApiPolicy")
+    renamed = [{"op": "replace", "path": "/name", "value": "shop"}]
+    plain = map_event(apigw("UpdateRestApi", restApiId="a1", patchOperations=renamed))
+    assert plain.actions == ("apigateway:PATCH",)
+
+
+def test_api_gateway_arn_follows_the_region_partition() -> None:
+    record = apigw("GetRestApis")
+    record["awsRegion"] = "cn-north-1"
+    assert map_event(record).resources == ("arn:aws-cn:apigateway:cn-north-1::/restapis",)
+
+
+def test_api_gateway_operation_in_no_table_is_left_to_a_person() -> None:
+    mapping = map_event(apigw("FrobnicateRestApi", restApiId="a1"))
     assert mapping.kind == UNMAPPABLE
-    assert "apigateway:POST" in mapping.note
-    assert action_for(event("apigateway.amazonaws.com", "CreateRestApi")) is None
+    assert mapping.actions == ()
+    assert "apigateway:POST" in mapping.note and "FrobnicateRestApi" in mapping.note
+    unscoped = map_event(apigw("CreatePortal"))  # a verb from the name, no known path
+    assert (unscoped.actions, unscoped.resources) == (("apigateway:POST",), ())
+
+
+def _botocore_operations(service: str) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(operation, verb, IAM path, requestParameters) for each operation of a botocore
+    model: the request path without "/v2" and query, placeholders filled with sample values
+    under the names CloudTrail records."""
+    model = botocore.session.get_session().get_service_model(service)
+    found = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        path = operation.http["requestUri"].split("?", 1)[0].removeprefix("/v2")
+        params: dict[str, str] = {}
+        members = operation.input_shape.members if operation.input_shape else {}
+        for member, shape in members.items():
+            if shape.serialization.get("location") != "uri":
+                continue
+            key = member[:1].lower() + member[1:]
+            params[key] = "ARN" if key == "resourceArn" else f"v-{key}"
+            path = path.replace("{" + shape.serialization["name"] + "}", params[key])
+        if service == "apigatewayv2" and "resourceArn" in params:
+            params["resourceArn"] = "arn:aws:apigateway:eu-west-1::/apis/h1"
+        found.append((name, operation.http["method"], path, params))
+    return found
+
+
+@pytest.mark.parametrize("service", ["apigateway", "apigatewayv2"])
+def test_api_gateway_tables_agree_with_the_sdk_model(service: str) -> None:
+    for name, verb, path, params in _botocore_operations(service):
+        if service == "apigatewayv2" and "apiId" not in params and "resourceArn" not in params:
+            params["apiId"] = "h1"  # what tells an HTTP API call from a REST API one
+        mapping = map_event(apigw(name, **params))
+        assert mapping.actions[:1] == (f"apigateway:{verb}",), name
+        known = name in apigateway.REST_PATHS or name in apigateway.V2_PATHS
+        assert len(mapping.resources) == known, name
+        for arn in mapping.resources:
+            if "/tags/" in arn:
+                path = path.replace("ARN", quote(params["resourceArn"], safe=""))
+            assert arn == f"arn:aws:apigateway:eu-west-1::{path}", name
 
 
 def test_passed_roles_are_listed_not_mapped() -> None:
@@ -179,6 +334,8 @@ def test_every_table_action_is_in_the_catalog() -> None:
     catalog = load_catalog()
     table = {a for actions in EVENT_ACTIONS.values() for a in actions}
     table |= set(S3_VERSIONED_ACTIONS) | set(S3_VERSIONED_ACTIONS.values())
+    table |= {f"apigateway:{verb}" for _, verb in apigateway.VERB_BY_PREFIX}
+    table |= set(apigateway.PATCH_PATH_ACTIONS.values())
     assert check_actions(table, catalog)[1] == []
     for prefix in set(EVENT_SOURCE_PREFIX.values()):
         assert catalog.known_service(prefix), prefix

@@ -14,6 +14,7 @@ from grader.aws.trail.generator import generate_trail
 from grader.aws.trail.layout import (
     LOG_FILE_NAME,
     TrailFileError,
+    load_trail,
     log_file_key,
     parse_log_file_name,
     read_trail,
@@ -141,3 +142,27 @@ def test_empty_or_missing_folder(tmp_path: Path) -> None:
         read_trail(tmp_path)
     with pytest.raises(TrailFileError, match="no such file"):
         read_trail(tmp_path / "missing")
+
+
+def test_load_trail_skips_unusable_records_and_names_them(tmp_path: Path) -> None:
+    good = write_trail([record(1), record(2)], tmp_path)
+    bad = [record(3), record(4, eventTime=None), 7, record(5, eventSource="")]
+    path = write(tmp_path, "extra.json.gz", gzip.compress(json.dumps({"Records": bad}).encode()))
+    read = load_trail(tmp_path)
+    assert sorted(r["eventID"] for r in read.records) == ["id-1", "id-2", "id-3"]
+    assert [(s.path, s.index) for s in read.skipped] == [(path, 1), (path, 2), (path, 3)]
+    assert read.warnings == (
+        f"{path}: Records[1] has no eventTime (the record is skipped)",
+        f"{path}: Records[2] is a int; each record must be an object (the record is skipped)",
+        f"{path}: Records[3] has no eventSource (the record is skipped)",
+    )
+    assert len(good) == 1
+    with pytest.raises(TrailFileError, match=r"Records\[1\] has no eventTime"):
+        read_trail(tmp_path)  # the strict reader still refuses
+
+
+def test_load_trail_still_fails_on_a_file_that_is_not_a_log_file(tmp_path: Path) -> None:
+    write_trail([record(1)], tmp_path)
+    write(tmp_path, "bad.json.gz", b'{"Records": []}')
+    with pytest.raises(TrailFileError, match="named .gz but not gzip"):
+        load_trail(tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from grader.aws.iam import parse_policy
 from grader.aws.iam.catalog import Catalog
-from grader.aws.trail.layout import write_trail
+from grader.aws.trail.layout import log_file_key, write_trail
 from grader.aws.trail.markers import find_marker_windows, find_markers
 from grader.aws.trail.policy import (
     TrailPolicyError,
@@ -212,12 +214,12 @@ def test_unknown_and_unmapped_are_reported_not_granted() -> None:
     trail = Trail()
     trail.add(1, "s3", "GetObject")
     trail.add(2, "s3", "BrandNewOperation")
-    trail.add(3, "apigateway", "CreateRestApi", read_only=False)
+    trail.add(3, "apigateway", "FrobnicateRestApi", read_only=False)
     tiny = Catalog([("s3", "Amazon S3", "", {"GetObject": "Read"})])
     draft = draft_policy(trail.records, ROLE, catalog=tiny)
     assert draft.actions == ("s3:GetObject",)
     assert draft.unknown_actions == ("s3:BrandNewOperation",)
-    assert [m.event_name for m in draft.unmapped] == ["CreateRestApi"]
+    assert [m.event_name for m in draft.unmapped] == ["FrobnicateRestApi"]
     assert "s3:BrandNewOperation" not in str(draft.policy)
 
 
@@ -250,3 +252,93 @@ def test_trail_policy_without_markers_says_what_it_looked_for() -> None:
     trail.add(0, "s3", "ListBuckets")
     with pytest.raises(TrailPolicyError, match="three identical"):
         trail_policy(trail.records, ROLE, markers=True)
+
+
+def test_api_gateway_calls_become_verbs_scoped_to_their_paths() -> None:
+    trail = Trail()
+    trail.add(1, "apigateway", "CreateRestApi", read_only=False, requestParameters={"name": "x"})
+    trail.add(
+        2,
+        "apigateway",
+        "UpdateMethod",
+        read_only=False,
+        requestParameters={"restApiId": "a1", "resourceId": "r1", "httpMethod": "GET"},
+    )
+    trail.add(3, "apigateway", "UpdateStage", read_only=False)  # no parameters recorded
+    draft = draft_policy(trail.records, ROLE)
+    assert draft.actions == ("apigateway:PATCH", "apigateway:POST")
+    assert draft.unmapped == ()
+    assert draft.resources == {
+        "apigateway:PATCH": (
+            "arn:aws:apigateway:us-east-1::/restapis/*",
+            "arn:aws:apigateway:us-east-1::/restapis/a1/resources/r1/methods/GET",
+        ),
+        "apigateway:POST": ("arn:aws:apigateway:us-east-1::/restapis",),
+    }
+    scoped = scoped_policy(draft)
+    parse_policy(scoped)
+    by_action = {a: s["Resource"] for s in scoped["Statement"] for a in s["Action"]}
+    assert by_action["apigateway:POST"] == ["arn:aws:apigateway:us-east-1::/restapis"]
+
+
+def config_calls(trail: Trail, count: int) -> None:
+    """Calls AWS Config made with the role's session, on its behalf."""
+    for i in range(count):
+        record = trail.add(10 + i, "ec2", "DescribeInstances")
+        record["userIdentity"]["invokedBy"] = "config.amazonaws.com"
+
+
+def test_a_principal_whose_calls_services_all_made_is_told_so() -> None:
+    trail = Trail()
+    config_calls(trail, 3)
+    with pytest.raises(TrailPolicyError) as caught:
+        trail_policy(trail.records, ROLE)
+    assert str(caught.value) == (
+        f"3 calls by {ROLE} were made by config.amazonaws.com on its behalf and are left "
+        "out; --include-service-calls keeps them"
+    )
+    kept = trail_policy(trail.records, ROLE, include_service_calls=True)
+    assert kept.actions == ("ec2:DescribeInstances",)
+
+
+def test_one_service_call_is_told_in_the_singular_with_every_service() -> None:
+    trail = Trail()
+    config_calls(trail, 1)
+    with pytest.raises(TrailPolicyError, match=r"^1 call by .* was made by config\.amazonaws"):
+        trail_policy(trail.records, ROLE)
+    record = trail.add(20, "kms", "Decrypt")
+    record["userIdentity"]["invokedBy"] = "s3.amazonaws.com"
+    with pytest.raises(TrailPolicyError, match="config.amazonaws.com and s3.amazonaws.com"):
+        trail_policy(trail.records, ROLE)
+
+
+def write_log_file(root: Path, records: list) -> Path:
+    """One gzipped log file in CloudTrail's S3 layout, written as is (no record checked)."""
+    path = root / log_file_key("111122223333", "us-east-1", T0, "AbCdEfGhIjKlMnOp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    return path
+
+
+def test_a_record_without_event_time_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    trail = Trail()
+    trail.add(1, "s3", "ListBuckets")
+    broken = trail.add(2, "ec2", "StartInstances", read_only=False)
+    del broken["eventTime"]
+    trail.add(3, "ssm", "GetParameter")
+    path = write_log_file(tmp_path, trail.records)
+    draft = trail_policy(tmp_path, ROLE)
+    assert draft.actions == ("s3:ListAllMyBuckets", "ssm:GetParameter")
+    assert draft.warnings == (f"{path}: Records[1] has no eventTime (the record is skipped)",)
+    assert draft.to_dict()["warnings"] == list(draft.warnings)
+    with pytest.raises(TrailPolicyError, match=r"1 unusable record was skipped, the first: "):
+        trail_policy(tmp_path, OTHER)
+
+
+def test_records_in_memory_are_skipped_alike() -> None:
+    trail = Trail()
+    trail.add(1, "s3", "ListBuckets")
+    trail.add(2, "s3", "ListBuckets", eventName="")
+    draft = trail_policy(trail.records, ROLE)
+    assert draft.actions == ("s3:ListAllMyBuckets",)
+    assert draft.warnings == ("Records[1] has no eventName (the record is skipped)",)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from grader.aws.trail import generate_trail
+from grader.aws.trail.layout import log_file_key
 from tests.conftest import run_grader
+
+ACCOUNT = "111122223333"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/deploy"
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +99,94 @@ def test_a_broken_log_file_names_the_file(tmp_path):
     assert done.returncode == 2
     assert "123456789012_CloudTrail_ap-northeast-1_20261129T0000Z_abc.json" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def call(second: int, source: str, name: str, **extra) -> dict:
+    """One record of the role's, ``second`` seconds after 10:00 on 2024-03-01."""
+    return {
+        "eventVersion": "1.09",
+        "eventTime": f"2024-03-01T10:00:{second:02d}Z",
+        "eventSource": f"{source}.amazonaws.com",
+        "eventName": name,
+        "eventID": f"e{second}",
+        "eventType": "AwsApiCall",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": ACCOUNT,
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/deploy/s",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE}},
+        },
+        **extra,
+    }
+
+
+def gzip_trail(root: Path, records: list[dict]) -> Path:
+    """A real gzipped log file in CloudTrail's S3 layout, records written as given."""
+    when = datetime(2024, 3, 1, 10, 5, tzinfo=UTC)
+    path = root / log_file_key(ACCOUNT, "us-east-1", when, "AbCdEfGhIjKlMnOp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    return path
+
+
+@pytest.fixture
+def config_trail(tmp_path: Path) -> Path:
+    """Two calls AWS Config made with the role's session, and nothing of the role's own."""
+    records = [call(i, "ec2", "DescribeInstances") for i in (1, 2)]
+    for record in records:
+        record["userIdentity"]["invokedBy"] = "config.amazonaws.com"
+    gzip_trail(tmp_path, records)
+    return tmp_path
+
+
+def test_calls_services_made_are_named_when_they_are_all_there_is(config_trail):
+    done = run_grader("trail", "policy", str(config_trail), "--principal", ROLE)
+    assert done.returncode == 2
+    assert (
+        f"2 calls by {ROLE} were made by config.amazonaws.com on its behalf and are left out; "
+        "--include-service-calls keeps them"
+    ) in done.stderr
+    assert "no calls by" not in done.stderr
+
+
+def test_include_service_calls_keeps_them(config_trail):
+    done = run_grader(
+        "trail", "policy", str(config_trail), "--principal", ROLE, "--include-service-calls"
+    )
+    assert done.returncode == 0, done.stderr
+    granted = {a for st in json.loads(done.stdout)["Statement"] for a in st["Action"]}
+    assert granted == {"ec2:DescribeInstances"}
+
+
+def test_a_record_without_event_time_is_a_warning_not_a_failure(tmp_path):
+    records = [call(1, "s3", "ListBuckets"), call(2, "ssm", "GetParameter")]
+    del records[1]["eventTime"]
+    path = gzip_trail(tmp_path, records)
+    done = run_grader("trail", "policy", str(tmp_path), "--principal", ROLE)
+    assert done.returncode == 0, done.stderr
+    granted = {a for st in json.loads(done.stdout)["Statement"] for a in st["Action"]}
+    assert granted == {"s3:ListAllMyBuckets"}
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {path}: Records[1] has no eventTime (the record is skipped)"]
+
+
+def test_api_gateway_calls_are_drafted_and_scoped(tmp_path):
+    params = {"restApiId": "a1", "resourceId": "r1", "httpMethod": "GET"}
+    gzip_trail(
+        tmp_path,
+        [
+            call(1, "apigateway", "CreateRestApi", requestParameters={"name": "shop"}),
+            call(2, "apigateway", "UpdateMethod", requestParameters=params),
+        ],
+    )
+    done = run_grader("trail", "policy", str(tmp_path), "--principal", ROLE, "--scoped")
+    assert done.returncode == 0, done.stderr
+    by_action = {
+        a: st["Resource"] for st in json.loads(done.stdout)["Statement"] for a in st["Action"]
+    }
+    assert by_action == {
+        "apigateway:POST": ["arn:aws:apigateway:us-east-1::/restapis"],
+        "apigateway:PATCH": ["arn:aws:apigateway:us-east-1::/restapis/a1/resources/r1/methods/GET"],
+    }
+    assert "not mapped" not in done.stderr

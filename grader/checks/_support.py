@@ -10,6 +10,8 @@ assertion or a traceback.
 from __future__ import annotations
 
 import json
+import random
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,3 +200,92 @@ def deploy_role_policies(
             )
         attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
         assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+# ---------------------------------------------------------------- look-alikes
+
+# AWS's commercial Regions (AWS General Reference, "AWS Regions and Availability Zones",
+# 2025): the Regions a request can name, and the families a Region's neighbours come from.
+REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2",
+    "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1",
+    "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+)  # fmt: skip
+# What a suffix added to a name looks like in real accounts (a retired copy, a second one).
+SUFFIXES = ("-old", "-2", "-test", "2", "x", "-backup")
+
+
+def look_alikes(
+    value: str, rng: random.Random, *, case: bool = True, every_position_up_to: int = 16
+) -> list[tuple[str, str]]:
+    """``(string, how it differs)`` for strings an exact match refuses and a loosened one
+    lets in: case variants (``Dev``, ``DEV``: what ``...IgnoreCase`` admits), a prefix and a
+    suffix (``xdev``, ``dev-old``: ``*dev``, ``dev*``), one character short (``de``) and one
+    character changed at each position (``dav``: ``d?v``; at a few seeded positions when
+    ``value`` is longer than ``every_position_up_to``). ``case=False`` where AWS sends only
+    one case (Regions, account and organization IDs, service principals, bucket names)."""
+    found: dict[str, str] = {}
+
+    def add(variant: str, why: str) -> None:
+        if variant and variant != value and variant not in found:
+            found[variant] = why
+
+    if case:
+        add(value.upper(), "a case variant")
+        add(value[:1].swapcase() + value[1:], "a case variant")
+    add(rng.choice(string.ascii_lowercase) + value, "a prefix added")
+    add(value + rng.choice(SUFFIXES), "a suffix added")
+    add(value[:-1], "one character short")
+    n = len(value)
+    if n <= every_position_up_to:
+        positions: list[int] = list(range(n))
+    else:
+        positions = sorted({0, n - 1, *rng.sample(range(1, n - 1), 4)})
+    for i in positions:
+        ch = value[i]
+        if ch.isdigit():
+            pool = string.digits
+        elif ch.isalpha():
+            pool = string.ascii_lowercase
+        else:
+            continue  # a separator changed is another shape of name, not a near-miss
+        other = rng.choice([c for c in pool if c != ch.lower()])
+        add(value[:i] + (other.upper() if ch.isupper() else other) + value[i + 1 :],
+            "one character changed")  # fmt: skip
+    return list(found.items())
+
+
+def region_neighbours(region: str, rng: random.Random) -> list[tuple[str, str]]:
+    """``(Region, how it is near)``: the other Regions of ``region``'s family
+    (``ap-northeast-2`` for ``ap-northeast-1``: what ``ap-northeast-*`` admits), the family's
+    next number, a Region that may open later, and a Region of a neighbouring area with the
+    same number (``ap-southeast-1``: what ``ap-*-1`` admits)."""
+    area, number = region.rsplit("-", 1)
+    family = [r for r in REGIONS if r.rsplit("-", 1)[0] == area]
+    out = [(r, f"another Region of the {area} family") for r in family if r != region]
+    later = max([int(r.rsplit("-", 1)[1]) for r in family] + [int(number)]) + 1
+    out.append((f"{area}-{later}", f"the {area} family's next Region, not open yet"))
+    geography = area.split("-", 1)[0]
+    same_number = [
+        r
+        for r in REGIONS
+        if r.split("-", 1)[0] == geography and r.endswith(f"-{number}") and r not in family
+    ]
+    if same_number:
+        out.append((rng.choice(same_number), f"a neighbouring area's Region {number}"))
+    return out
+
+
+def account_neighbours(account: str, rng: random.Random) -> list[tuple[str, str]]:
+    """``(account ID, how it is near)``: IDs one digit away from ``account``, at its end,
+    its start and a seeded place between (what ``12345678901?`` or ``*2345678901*`` admit)."""
+    out: dict[str, str] = {}
+    for i in (len(account) - 1, 0, rng.randrange(1, len(account) - 1)):
+        digits = [d for d in string.digits if d != account[i] and (i or d != "0")]
+        out.setdefault(
+            account[:i] + rng.choice(digits) + account[i + 1 :], "an account ID one digit away"
+        )
+    return list(out.items())

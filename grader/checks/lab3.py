@@ -174,8 +174,13 @@ def test_operator_starts_and_stops_dev_instances(policies: dict[str, Policy], fl
 @pytest.mark.check(task=2, points=2)
 def test_operator_cannot_touch_other_instances(policies: dict[str, Policy], fleet) -> None:
     """The operator cannot start or stop an instance that is not tagged Environment=dev
-    (prod, staging, a look-alike tag, or no tag)."""
-    fix = "add a Condition that requires the instance's Environment tag to equal dev exactly"
+    (prod, staging, no tag, or a tag that only looks like dev: Dev, DEV, xdev, dev-old,
+    dav)."""
+    fix = (
+        "require the instance's Environment tag to equal dev exactly (StringEquals): "
+        "StringEqualsIgnoreCase also matches Dev and DEV, and StringLike with * or ? also "
+        "matches look-alikes such as xdev, dev-old or dav"
+    )
     judge(
         [
             _verdict(
@@ -275,9 +280,13 @@ def test_no_wildcard_action_beyond_describe(policies: dict[str, Policy]) -> None
 
 @pytest.mark.check(task=3, points=1)
 def test_operator_is_scoped_to_the_account_and_region(policies: dict[str, Policy], fleet) -> None:
-    """The operator's rights stop at the team's account and region: a dev instance in
-    another account or region is out of reach."""
-    fix = f"scope Resource to arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*"
+    """The operator's rights stop at the team's account and Region: a dev instance in
+    another account or Region, even the next one, is out of reach."""
+    fix = (
+        f"scope Resource to arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*, with no wildcard in "
+        "the Region or the account: ap-northeast-? or ap-northeast-* also matches "
+        "ap-northeast-2, and 12345678901? another account"
+    )
     judge(
         [
             _verdict(

@@ -1,9 +1,11 @@
 """lab3's hidden inputs: the instances a run's requests name, made up from its seed.
 
-The team's dev instances, its other instances (prod, staging, a look-alike tag, no tag) and
-dev instances elsewhere (another account, another Region): a policy that lists instance IDs
-cannot pass, and one that forgets the account, the Region or the exact tag value lets a
-look-alike in.
+The team's dev instances, its other instances (prod, staging, no tag, and tags that look
+like dev: ``Dev``, ``DEV``, ``xdev``, ``dev-old``, ``dav``, ``development``) and dev
+instances elsewhere (another account and the accounts one digit away, another Region and
+the Regions next to the team's): a policy that lists instance IDs cannot pass, and one that
+forgets the account, the Region or the exact tag value, or matches them with a wildcard or
+while ignoring case, lets a look-alike in.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ import random
 from dataclasses import dataclass
 
 from grader.aws.iam import Request
+from grader.checks._support import account_neighbours, look_alikes, region_neighbours
 
 ACCOUNT = "123456789012"  # the team's account, as in data/inventory.json
 REGION = "ap-northeast-1"
+DEV = "dev"  # the Environment tag value the operator may act on
+# Tag values people really use next to dev (the look-alikes a loosened match lets in are
+# generated from the seed: see look_alikes).
+NEAR_DEV = ("development",)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class Instance:
     account: str
     region: str
     environment: str | None
+    note: str = ""  # how a look-alike differs from what the operator may touch
 
     @property
     def arn(self) -> str:
@@ -49,7 +57,8 @@ class Instance:
             if (self.account, self.region) == (ACCOUNT, REGION)
             else f" in {self.account}/{self.region}"
         )
-        return f"{self.id} ({tag}{where})"
+        note = f", {self.note}" if self.note else ""
+        return f"{self.id} ({tag}{where}{note})"
 
 
 def _instance_id(rng: random.Random) -> str:
@@ -57,17 +66,26 @@ def _instance_id(rng: random.Random) -> str:
 
 
 def make_fleet(seed: int) -> dict[str, list[Instance]]:
-    """Hidden instances for this run: the team's dev and other instances, and look-alikes
-    elsewhere (a dev instance in another account, in another region)."""
+    """Hidden instances for this run: the team's dev instances; its other instances (prod,
+    staging, no tag, and tags that look like dev); and dev instances elsewhere (another
+    account and its neighbours, another Region and the team's Region's neighbours)."""
     rng = random.Random(seed)
     other_account = str(rng.randrange(10**11, 10**12))
     other_region = rng.choice(["us-east-1", "eu-west-1", "ap-northeast-3", "ap-southeast-2"])
-    mine = lambda env: Instance(_instance_id(rng), ACCOUNT, REGION, env)  # noqa: E731
+    mine = lambda env, note="": Instance(_instance_id(rng), ACCOUNT, REGION, env, note)  # noqa: E731
+    tags = [(env, "") for env in ("prod", "prod", "staging", None)]
+    tags += [(env, f"not {DEV}: a tag value in use") for env in NEAR_DEV]
+    tags += [(env, f"not {DEV}: {why}") for env, why in look_alikes(DEV, rng)]
+    accounts = [(other_account, "another account")] + account_neighbours(ACCOUNT, rng)
+    regions = [(other_region, "another Region")] + region_neighbours(REGION, rng)
     return {
-        "dev": [mine("dev") for _ in range(3)],
-        "other": [mine(env) for env in ("prod", "prod", "staging", "development", None)],
+        "dev": [mine(DEV) for _ in range(3)],
+        "other": [mine(env, note) for env, note in tags],
         "elsewhere": [
-            Instance(_instance_id(rng), other_account, REGION, "dev"),
-            Instance(_instance_id(rng), ACCOUNT, other_region, "dev"),
+            *(Instance(_instance_id(rng), a, REGION, DEV, why) for a, why in accounts),
+            *(
+                Instance(_instance_id(rng), ACCOUNT, r, DEV, why)
+                for r, why in dict(regions).items()
+            ),
         ],
     }

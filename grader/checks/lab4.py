@@ -44,6 +44,7 @@ from grader.checks.lab4_scenario import (
     origin_of_extra,
     sample_requests,
     used_requests,
+    widened_requests,
 )
 
 DOCS = "least-privilege/lab4.md"
@@ -268,14 +269,17 @@ def test_deploy_policy_allows_what_the_window_used(
 @pytest.mark.check(task=2, points=3)
 def test_deploy_policy_denies_lookalikes(policies: dict[str, Policy], shipped: Shipped) -> None:
     """deploy-role-policy.json denies the same actions on anything else: another app's
-    bucket, functions, stack and key, the same names in another Region or account, and
-    Region-wide lookups outside the trail's Region."""
+    bucket, functions, stack and key, names one character, prefix or suffix away, the same
+    names in another Region (the next one too) or account, and Region-wide lookups outside
+    the trail's Region."""
     _judge(
         policies[DEPLOY],
         lookalike_requests(shipped),
         False,
-        f"name the resources the records show (with their Region {REGION} and account "
-        f"{ACCOUNT}); where an action takes no resource, add a condition on aws:RequestedRegion",
+        f"name the resources the records show, whole, with their Region {REGION} and account "
+        f"{ACCOUNT} (a * or ? in a name, Region or account also matches look-alikes such as "
+        "a name with a suffix or ap-northeast-2); where an action takes no resource, add a "
+        f'condition "StringEquals": {{"aws:RequestedRegion": "{REGION}"}}',
     )
 
 
@@ -291,6 +295,11 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
             "lambda.amazonaws.com" if source != "lambda.amazonaws.com" else "ec2.amazonaws.com"
         )
         name = role.rsplit("/", 1)[1]
+        near = [
+            (f"{role.replace(name, other)} to {source} ({name} with {why})",
+             role.replace(name, other), source)
+            for other, why in shipped.names.get(name, ())
+        ]  # fmt: skip
         for what, resource, service in (
             (f"{role} to {other_service}", role, other_service),
             (f"{role} to ec2.amazonaws.com", role, "ec2.amazonaws.com"),
@@ -309,6 +318,7 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
                 role.replace(ACCOUNT, shipped.other_account),
                 source,
             ),
+            *near,
         ):
             requests.append(
                 (
@@ -322,8 +332,9 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
         policies[DEPLOY],
         requests,
         False,
-        "scope iam:PassRole to that role's ARN, with a StringEquals condition on "
-        "iam:PassedToService naming the service the records pass it to",
+        "scope iam:PassRole to that role's whole ARN (no wildcard: a role whose name only "
+        "starts alike is another role), with a StringEquals condition on iam:PassedToService "
+        "naming the service the records pass it to",
     )
 
 
@@ -466,9 +477,13 @@ def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage:
 
 
 @pytest.mark.check(task=3, points=2)
-def test_legacy_policy_keeps_used_services(policies: dict[str, Policy], usage: Usage) -> None:
+def test_legacy_policy_keeps_used_services(
+    policies: dict[str, Policy], usage: Usage, seed: int
+) -> None:
     """legacy-role-policy.json still grants every action of the services used in the last
-    90 days that the original granted, on the same resources and under the same conditions."""
+    90 days that the original granted, on the same resources and under the same conditions:
+    no narrower, and no wider (not another bucket, table, queue or log group, Region,
+    account or condition value)."""
     from grader.aws.iam.catalog import grants
 
     after = grants(policies[LEGACY])
@@ -499,3 +514,13 @@ def test_legacy_policy_keeps_used_services(policies: dict[str, Policy], usage: U
             f"{ORIGINAL}",
             docs=DOCS + "#task-3",
         )
+    judge(
+        [
+            Verdict(what, evaluate([policies[LEGACY]], request), False,
+                    "pruning removes, it never widens: keep each kept statement's Resource and "
+                    f"Condition exactly as in {ORIGINAL} (no new wildcard in a name, Region or "
+                    "account, no looser condition operator)")
+            for what, request in widened_requests(usage, seed)
+        ],
+        DOCS + "#task-3",
+    )  # fmt: skip

@@ -1,9 +1,11 @@
 """lab4's hidden inputs: trails made up from the run's seed, and the requests the checks ask.
 
 Task 1's hidden trails (another role, account, Region and day each run), the shipped
-trail's ground truth with look-alikes drawn for the run (another app's resources, the same
-names in another Region or account, another role to pass), and the requests task 3 asks of
-the pruned policy. It imports no pytest: the checks in ``lab4.py`` read top to bottom.
+trail's ground truth with look-alikes drawn for the run (another app's resources, names one
+suffix, prefix or character away, the same names in the Regions next to the trail's and in
+another account or one a digit away, another role to pass), and the requests task 3 asks of
+the pruned policy (what the original allowed, and the look-alikes it refused). It imports
+no pytest: the checks in ``lab4.py`` read top to bottom.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from grader.aws.iam import Policy, Request
+from grader.aws.iam import Policy, Request, evaluate
 from grader.aws.trail import GeneratedTrail, generate_trail, map_event, passed_roles
 from grader.aws.trail.records import event_time, principal_matches
+from grader.checks._support import account_neighbours, look_alikes, region_neighbours
 
 # The shipped trail (labs/lab4/data/trail) is generate_trail(SHIPPED_SEED) with the
 # defaults below; tests/test_lab4.py proves it, and says how to regenerate it.
@@ -128,6 +131,15 @@ class Shipped:
     other_region: str
     other_account: str
     other_key: str
+    # (value, how it differs) for the Region, the account and each name the window used
+    regions: tuple[tuple[str, str], ...] = ()
+    accounts: tuple[tuple[str, str], ...] = ()
+    names: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    def name_in(self, arn: str) -> str | None:
+        """The app's resource name an ARN holds (a bucket, stack, function or role)."""
+        found = re.search(rf"{self.app}[a-z0-9-]*", arn)
+        return found.group(0) if found else None
 
 
 def make_shipped(seed: int) -> Shipped:
@@ -144,15 +156,25 @@ def make_shipped(seed: int) -> Shipped:
     stacks = [a for arns in trail.resources.values() for a in arns if ":stack/" in a]
     app = re.search(r":stack/([a-z]+)-", stacks[0]).group(1)  # the change set names the stack
     rng = random.Random(f"lab4/lookalikes/{seed}")
-    return Shipped(
+    other_region = rng.choice([r for r in LOOKALIKE_REGIONS if r != REGION])
+    other_account = str(rng.randrange(10**11, 10**12))
+    shipped = Shipped(
         trail=trail,
         passed=passed,
         app=app,
         other_app=rng.choice([a for a in LOOKALIKE_APPS if a != app]),
-        other_region=rng.choice([r for r in LOOKALIKE_REGIONS if r != REGION]),
-        other_account=str(rng.randrange(10**11, 10**12)),
+        other_region=other_region,
+        other_account=other_account,
         other_key=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        regions=tuple(
+            dict([(other_region, "another Region"), *region_neighbours(REGION, rng)]).items()
+        ),
+        accounts=((other_account, "another account"), *account_neighbours(ACCOUNT, rng)),
     )
+    arns = sorted({a for v in trail.resources.values() for a in v} | set(passed))
+    names = sorted({n for a in arns if (n := shipped.name_in(a))})
+    shipped.names.update({n: tuple(look_alikes(n, rng, case=False)) for n in names})
+    return shipped
 
 
 def used_requests(shipped: Shipped) -> list[tuple[str, Request]]:
@@ -175,34 +197,42 @@ def used_requests(shipped: Shipped) -> list[tuple[str, Request]]:
 
 
 def lookalike_requests(shipped: Shipped) -> list[tuple[str, Request]]:
-    """The same actions on what the window did not touch: another app's resources, the same
-    names in another Region and in another account."""
+    """The same actions on what the window did not touch: another app's resources, names
+    one suffix, prefix or character away, the same names in the Regions next to the trail's
+    and elsewhere, in another account and in accounts one digit away; and the Region-wide
+    lookups in those Regions."""
+    used = {concrete(a) for arns in shipped.trail.resources.values() for a in arns}
     out = []
     for action in sorted(shipped.trail.actions):
         arns = sorted(shipped.trail.resources.get(action, ()))
         if not arns:
-            out.append(
-                (
-                    f"{action} in {shipped.other_region}",
-                    deploy_request(action, "*", shipped.other_region),
-                )
-            )
+            for region, why in shipped.regions:
+                out.append((f"{action} in {region} ({why})", deploy_request(action, "*", region)))
             continue
         for arn in arns:
             arn = concrete(arn)
-            if shipped.app in arn:
-                other = arn.replace(shipped.app, shipped.other_app)
+            variants: list[tuple[str, str, str]] = []  # (arn, how it differs, region)
+            name = shipped.name_in(arn)
+            if name is not None:
+                variants.append(
+                    (arn.replace(shipped.app, shipped.other_app), "another app", REGION)
+                )
+                variants += [
+                    (arn.replace(name, other, 1), f"{name} with {why}", REGION)
+                    for other, why in shipped.names[name]
+                ]
             else:  # a key has no name to change: another key of the account
                 other = re.sub(r"key/[0-9a-f-]+", f"key/{shipped.other_key}", arn)
-            out.append((f"{action} on {other}", deploy_request(action, other, REGION)))
+                variants.append((other, "another key", REGION))
             if REGION in arn:
-                there = arn.replace(REGION, shipped.other_region)
-                out.append(
-                    (f"{action} on {there}", deploy_request(action, there, shipped.other_region))
-                )
+                variants += [(arn.replace(REGION, r), why, r) for r, why in shipped.regions]
             if ACCOUNT in arn:
-                theirs = arn.replace(ACCOUNT, shipped.other_account)
-                out.append((f"{action} on {theirs}", deploy_request(action, theirs, REGION)))
+                variants += [(arn.replace(ACCOUNT, a), why, REGION) for a, why in shipped.accounts]
+            for other, why, region in variants:
+                if other not in used:
+                    out.append(
+                        (f"{action} on {other} ({why})", deploy_request(action, other, region))
+                    )
     return out
 
 
@@ -218,6 +248,81 @@ class Usage:
 def sample_requests(usage: Usage) -> list[tuple[str, Request]]:
     """One request per action and resource of the original's statements for used services,
     with the condition values those statements expect."""
+    return [
+        (f"{action} on {resource}", deploy_request(action, resource, region, **context))
+        for action, resource, region, context in _samples(usage)
+    ]
+
+
+def widened_requests(usage: Usage, seed: int) -> list[tuple[str, Request]]:
+    """Look-alikes of each sample request that the original policy refuses: each part of
+    the resource's name one suffix, prefix or character away, the Regions next to the
+    resource's, accounts one digit away and another account, and each condition value's
+    look-alikes. A pruned policy that allows one of them widened a statement it kept."""
+    rng = random.Random(f"lab4/widened/{seed}")
+    out = []
+    for action, resource, region, context in _samples(usage):
+        variants: list[tuple[str, str, dict[str, Any], str]] = []  # resource, region, ctx, why
+        parts = resource.split(":", 5)
+        if len(parts) == 6:
+            _, _, service, arn_region, account, rest = parts
+            head = ":".join(parts[:5]) + ":"
+            segments = re.split(r"([:/])", rest)
+            for i, segment in enumerate(segments):
+                if (
+                    segment in ":/"
+                    or not segment
+                    or (i == 0 and len(segments) > 1 and service != "s3")
+                ):
+                    continue  # a separator, or the resource type (table/, log-group:)
+                if re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", segment):
+                    found = [(str(uuid.UUID(int=rng.getrandbits(128), version=4)), "another key")]
+                else:
+                    found = look_alikes(segment, rng, case=False)
+                for other, why in found:
+                    changed = head + "".join(segments[:i] + [other] + segments[i + 1 :])
+                    variants.append((changed, region, context, f"{segment} with {why}"))
+            if arn_region:
+                variants += [
+                    (resource.replace(f":{arn_region}:", f":{r}:", 1), r, context, why)
+                    for r, why in region_neighbours(arn_region, rng)
+                ]
+            if account:
+                others = [(str(rng.randrange(10**11, 10**12)), "another account")]
+                variants += [
+                    (resource.replace(f":{account}:", f":{a}:", 1), region, context, why)
+                    for a, why in others + account_neighbours(account, rng)
+                ]
+        for key, value in context.items():
+            for other, why in _value_look_alikes(str(value), rng):
+                variants.append(
+                    (resource, region, {**context, key: other}, f"{key}={other}, {why}")
+                )
+        for changed, there, ctx, why in variants:
+            request = deploy_request(action, changed, there, **ctx)
+            if not evaluate([usage.original], request).allowed:
+                out.append((f"{action} on {changed} ({why})", request))
+    return out
+
+
+def _value_look_alikes(value: str, rng: random.Random) -> list[tuple[str, str]]:
+    """A condition value's look-alikes: the Region it names replaced by its neighbours
+    (``s3.ap-northeast-3.amazonaws.com``), and the value itself one step away."""
+    found = re.search(r"[a-z]{2}-[a-z]+-\d", value)
+    near = []
+    if found:
+        near = [
+            (value.replace(found.group(0), r), why)
+            for r, why in region_neighbours(found.group(0), rng)
+        ]
+    # AWS writes service principals and endpoints in lower case only; other values
+    # (a metric namespace, a tag) are the account's own, where case matters.
+    return near + look_alikes(value, rng, case=not value.endswith(".amazonaws.com"))
+
+
+def _samples(usage: Usage) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(action, resource, region, context) for each action and resource of the original's
+    statements for used services, with the condition values those statements expect."""
     out = []
     statements = usage.original_document["Statement"]
     for st in statements if isinstance(statements, list) else [statements]:
@@ -239,10 +344,10 @@ def sample_requests(usage: Usage) -> list[tuple[str, Request]]:
             for resource in resources:
                 if resource != "*" and resource.split(":")[2] != prefix:
                     continue  # a resource of another service in a mixed statement
-                concrete = resource.replace("*", "nightly/2024-06-29.csv")
+                concrete = (
+                    resource if resource == "*" else resource.replace("*", "nightly/2024-06-29.csv")
+                )
                 parts = concrete.split(":")
                 region = parts[3] if len(parts) > 3 and parts[3] else REGION
-                out.append(
-                    (f"{action} on {concrete}", deploy_request(action, concrete, region, **context))
-                )
+                out.append((action, concrete, region, context))
     return out

@@ -20,10 +20,13 @@ from typing import Any
 
 import pytest
 
-from grader.aws.iam import Policy, PolicyType, Request, parse_principal
+from grader.aws.iam import Policy, PolicyType, Request, authorize, evaluate, parse_principal
+from grader.aws.iam.evaluate import EXPLICIT_DENY
 from grader.aws.iam.policy import IDENTITY_QUOTA, SCP_QUOTA, SESSION_POLICY_QUOTA
-from grader.checks._support import fail, learner_policy, listing
+from grader.checks._support import Verdict, fail, learner_policy, listing
+from grader.checks._support import judge as judge_verdicts
 from grader.checks.lab5_scenario import (
+    APP_ADMINISTRATION,
     APPROVED_REGIONS,
     BOUNDARY,
     BOUNDARY_ARN,
@@ -46,9 +49,11 @@ from grader.checks.lab5_scenario import (
     Cell,
     Org,
     World,
+    beyond_containment,
     hex_digits,
     judge,
     make_world,
+    regional_actions,
     request,
 )
 
@@ -238,13 +243,9 @@ def _admin_cells(org: Org, items: list[tuple[str, str, str, bool, str]]) -> list
             resource = template.format(
                 region=region, account=account, name=org.w.app_roles[0], id=org.w.ids[0]
             )
-            cells.append(
-                (
-                    Cell(who, request(action, resource, region, principal=arn), allowed, fix),
-                    ps,
-                    principal,
-                )
-            )
+            req = request(action, resource, region, principal=arn)
+            note = org.w.notes.get(region, "")
+            cells.append((Cell(who, req, allowed, fix, note), ps, principal))
     return cells
 
 
@@ -287,7 +288,8 @@ def test_scp_keeps_cloudtrail_and_guardduty_running(org: Org) -> None:
 @pytest.mark.check(task=1, points=3)
 def test_scp_denies_unapproved_regions(org: Org) -> None:
     """Regional services work only in the approved Regions (ap-northeast-1, ap-northeast-3):
-    the same calls in any other Region, us-east-1 included, are denied."""
+    the same calls in any other Region, us-east-1 and the neighbouring ones included, are
+    denied, and no regional service is exempted from that."""
     items = []
     for action, template in REGIONAL_WORK:
         for region in APPROVED_REGIONS:
@@ -301,9 +303,40 @@ def test_scp_denies_unapproved_regions(org: Org) -> None:
                 (action, template, region, False,
                  "deny every action (except the global services') when aws:RequestedRegion is "
                  "not one of the approved Regions: use StringNotEquals with the approved list, "
-                 "not a list of Regions to block, and do not exempt regional services")
+                 "not a list of Regions to block and not a wildcard (ap-northeast-* also "
+                 "matches ap-northeast-2), and do not exempt regional services")
             )  # fmt: skip
     judge(_admin_cells(org, items), T1)
+    # Each regional service's actions (one per access level), in us-east-1: the SCP alone
+    # must deny them (FullAWSAccess and the admins' AdministratorAccess allow the rest).
+    scp = org.p[SCP]
+    exempted = [
+        a
+        for a in regional_actions()
+        if evaluate([scp], request(a, "*", GLOBAL_REGION)).decision != EXPLICIT_DENY
+    ]
+    if exempted:
+        who, account, arn = _member_admins(org)[0]
+        principal = parse_principal(arn)
+        ps = org.policy_set("admin", account)
+        services = sorted({a.split(":", 1)[0] for a in exempted})
+        fix = (
+            "exempt only the global services from the Region deny (iam, organizations, sts, "
+            "cloudfront, route53, support); these are regional and must stay in the approved "
+            f"Regions: {listing(services)}"
+        )
+        judge_verdicts(
+            [
+                Verdict(
+                    f"{who}: {a} in {GLOBAL_REGION} (a regional service's action)",
+                    authorize(request(a, "*", GLOBAL_REGION, principal=arn), ps, principal),
+                    False,
+                    fix,
+                )
+                for a in exempted
+            ],
+            T1,
+        )
 
 
 @pytest.mark.check(task=1, points=2)
@@ -338,7 +371,8 @@ def _developer_cells(org: Org, items: list[tuple[str, str, bool, str, dict[str, 
             principal=arn,
             context={"aws:RequestedRegion": region, "aws:PrincipalOrgID": ORG_ID, **context},
         )
-        cells.append((Cell("a developer", req, allowed, fix), ps, principal))
+        note = org.w.notes.get(context.get("iam:PermissionsBoundary", ""), "")
+        cells.append((Cell("a developer", req, allowed, fix, note), ps, principal))
     return cells
 
 
@@ -378,8 +412,9 @@ def test_developers_cannot_create_roles_without_the_boundary(org: Org) -> None:
     outside /app/, nor give policies to a role that lacks the boundary."""
     w = org.w
     need = (
-        f'require "iam:PermissionsBoundary": "{BOUNDARY_ARN}" (StringEquals, the exact ARN) '
-        "on CreateRole, PutRolePolicy and AttachRolePolicy"
+        f'require "iam:PermissionsBoundary": "{BOUNDARY_ARN}" (StringEquals or ArnEquals, the '
+        "exact ARN: a wildcard also matches a policy whose name only looks alike) on "
+        "CreateRole, PutRolePolicy and AttachRolePolicy"
     )
     path = "limit the Resource to arn:aws:iam::" + DEV + ":role/app/* (the path ends with a slash)"
     items = []
@@ -387,13 +422,16 @@ def test_developers_cannot_create_roles_without_the_boundary(org: Org) -> None:
         role = _role(name)
         items += [
             ("iam:CreateRole", role, False, need, {}),
-            ("iam:CreateRole", role, False, need, {"iam:PermissionsBoundary": w.lookalike_boundary}),
             ("iam:CreateRole", role, False, need,
              {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"}),
             ("iam:PutRolePolicy", role, False, need, {}),
             ("iam:AttachRolePolicy", role, False, need,
              {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}),
         ]  # fmt: skip
+    role = _role(w.app_roles[0])
+    for lookalike in w.lookalike_boundaries:
+        for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"):
+            items.append((action, role, False, need, {"iam:PermissionsBoundary": lookalike}))
     for other in w.other_paths:
         items.append(("iam:CreateRole", _role(w.app_roles[0], other), False, path, WITH_BOUNDARY))
     judge(_developer_cells(org, items), T2)
@@ -406,14 +444,17 @@ def test_developers_cannot_remove_or_change_the_boundary(org: Org) -> None:
     w = org.w
     items = []
     for name in w.app_roles[:2]:
-        role = _role(name)
-        items += [
-            ("iam:DeleteRolePermissionsBoundary", role, False,
-             "deny iam:DeleteRolePermissionsBoundary", WITH_BOUNDARY),
-            ("iam:PutRolePermissionsBoundary", role, False,
-             "allow iam:PutRolePermissionsBoundary only when iam:PermissionsBoundary is the boundary's ARN",
-             {"iam:PermissionsBoundary": w.lookalike_boundary}),
-        ]  # fmt: skip
+        items.append(
+            ("iam:DeleteRolePermissionsBoundary", _role(name), False,
+             "deny iam:DeleteRolePermissionsBoundary", WITH_BOUNDARY)
+        )  # fmt: skip
+    for lookalike in w.lookalike_boundaries:
+        items.append(
+            ("iam:PutRolePermissionsBoundary", _role(w.app_roles[1]), False,
+             "allow iam:PutRolePermissionsBoundary only when iam:PermissionsBoundary is the "
+             "boundary's exact ARN (StringEquals or ArnEquals, no wildcard)",
+             {"iam:PermissionsBoundary": lookalike})
+        )  # fmt: skip
     for action in (
         "iam:CreatePolicyVersion",
         "iam:SetDefaultPolicyVersion",
@@ -458,7 +499,8 @@ def test_developers_cannot_escalate(org: Org) -> None:
 def test_boundary_caps_app_roles(org: Org) -> None:
     """An app role with the boundary can do its app's work (S3 objects in acme-dev-*
     buckets, DynamoDB items, SQS, logs in the dev account) and nothing more, even when a
-    developer attached AdministratorAccess to it."""
+    developer attached AdministratorAccess to it: no administration of those services
+    (sharing, deleting), no other bucket, no other account."""
     w = org.w
     example = org.policy_set(
         "app-example", DEV, identity=[org.app_example], boundary=org.p[BOUNDARY]
@@ -475,19 +517,45 @@ def test_boundary_caps_app_roles(org: Org) -> None:
         ("sqs:ReceiveMessage", queue),
         ("logs:PutLogEvents", f"arn:aws:logs:{HOME}:{DEV}:log-group:/aws/lambda/{w.app_roles[0]}:log-stream:x"),
     ]  # fmt: skip
+    log_group = f"arn:aws:logs:{HOME}:{DEV}:log-group:/aws/lambda/{w.app_roles[0]}"
     beyond = [
-        ("iam:CreateUser", f"arn:aws:iam::{DEV}:user/{w.users[0]}"),
-        ("iam:AttachRolePolicy", _role(w.app_roles[1])),
-        ("iam:PassRole", _role(w.app_roles[1])),
-        ("iam:CreateAccessKey", f"arn:aws:iam::{DEV}:user/{w.users[1]}"),
-        ("sts:AssumeRole", f"arn:aws:iam::{DEV}:role/Developer"),
-        ("ec2:RunInstances", f"arn:aws:ec2:{HOME}:{DEV}:instance/*"),
-        ("s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}"),
-        ("s3:GetObject", f"arn:aws:s3:::{BUCKET_NAME}/{w.keys[0]}"),
-        ("dynamodb:DeleteTable", f"arn:aws:dynamodb:{HOME}:{DEV}:table/{table}"),
-        ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{HOME}:{DEV}:secret:{w.tables[1]}-AbCdEf"),
-        ("kms:ScheduleKeyDeletion", f"arn:aws:kms:{HOME}:{DEV}:key/{w.ids[0].lower()}"),
+        ("iam:CreateUser", f"arn:aws:iam::{DEV}:user/{w.users[0]}", ""),
+        ("iam:AttachRolePolicy", _role(w.app_roles[1]), ""),
+        ("iam:PassRole", _role(w.app_roles[1]), ""),
+        ("iam:CreateAccessKey", f"arn:aws:iam::{DEV}:user/{w.users[1]}", ""),
+        ("sts:AssumeRole", f"arn:aws:iam::{DEV}:role/Developer", ""),
+        ("ec2:RunInstances", f"arn:aws:ec2:{HOME}:{DEV}:instance/*", ""),
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET_NAME}/{w.keys[0]}", "not an app bucket"),
+        ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{HOME}:{DEV}:secret:{w.tables[1]}-AbCdEf", ""),
+        ("kms:ScheduleKeyDeletion", f"arn:aws:kms:{HOME}:{DEV}:key/{w.ids[0].lower()}", ""),
     ]  # fmt: skip
+    mine = {"bucket": bucket, "key": w.keys[0], "queue": queue, "log_group": log_group,
+            "table": f"arn:aws:dynamodb:{HOME}:{DEV}:table/{table}"}  # fmt: skip
+    beyond += [(a, template.format(**mine), why) for a, template, why in APP_ADMINISTRATION]
+    beyond += [
+        ("s3:GetObject", f"arn:aws:s3:::{b}/{w.keys[1]}", f"a bucket acme-dev-* does not name: {w.notes[b]}")
+        for b in w.lookalike_buckets
+    ]  # fmt: skip
+    checked = [(*item, worst) for item in beyond]
+    # Another account's table, queue and log group, whose policy lets the dev account in:
+    # only the caller's side, its boundary included, can keep the app role out.
+    for account, why in (
+        (PROD, "the prod account's, shared with dev"),
+        (w.neighbour_account, w.notes[w.neighbour_account] + ", shared with dev"),
+    ):
+        shared = org.policy_set(
+            "app-admin-shared",
+            DEV,
+            identity=[org.admin],
+            boundary=org.p[BOUNDARY],
+            resource=[org.shared_with_dev],
+            resource_account=account,
+        )
+        checked += [
+            ("dynamodb:GetItem", f"arn:aws:dynamodb:{HOME}:{account}:table/{table}", why, shared),
+            ("sqs:SendMessage", f"arn:aws:sqs:{HOME}:{account}:{w.tables[1]}", why, shared),
+            ("logs:PutLogEvents", f"arn:aws:logs:{HOME}:{account}:log-group:/aws/lambda/{w.app_roles[0]}:log-stream:x", why, shared),
+        ]  # fmt: skip
     cells = []
     for i, name in enumerate(w.app_roles[:2]):
         arn = f"arn:aws:sts::{DEV}:assumed-role/{name}/{w.sessions[i]}"
@@ -499,13 +567,14 @@ def test_boundary_caps_app_roles(org: Org) -> None:
                       f"let the boundary allow {action} on the app's resources: the boundary is the "
                       "ceiling, so the app's own policy can only use what it allows"), example, principal)
             )  # fmt: skip
-        for action, resource in beyond:
+        for action, resource, why, ps in checked:
             req = request(action, resource, principal=arn)
             cells.append(
                 (Cell(f"app role {name} with AdministratorAccess + boundary", req, False,
-                      "allow in boundary.json only the app services' actions on the app's resources "
-                      "in the dev account (no iam:, sts:AssumeRole, ec2:, bucket or table "
-                      "administration, no other bucket or account)"), worst, principal)
+                      "allow in boundary.json only the app's work: named object, item, message "
+                      "and log actions (not s3:*, sqs:*, dynamodb:* or logs:*, which share and "
+                      "delete buckets, queues, tables and log groups), on acme-dev-* buckets and "
+                      f"resources of the dev account {DEV} only", why), ps, principal)
             )  # fmt: skip
     judge(cells, T2)
 
@@ -535,6 +604,9 @@ def _outsiders(org: Org) -> list[tuple[str, str | None, str | None]]:
         (f"a user of account {w.outside_account}, in no organization",
          f"arn:aws:iam::{w.outside_account}:user/{w.users[0]}", None),
         ("an anonymous caller", None, None),
+        *((f"a role of account {w.outside_account} in organization {other} ({w.notes[other]})",
+           f"arn:aws:sts::{w.outside_account}:assumed-role/vendor/{w.sessions[1]}", other)
+          for other in w.lookalike_orgs),
     ]  # fmt: skip
 
 
@@ -594,13 +666,15 @@ def test_bucket_serves_the_organization(org: Org) -> None:
 
 @pytest.mark.check(task=3, points=3)
 def test_bucket_refuses_everyone_outside_the_organization(org: Org) -> None:
-    """No one outside the organization (another organization's role, a user of an account in
-    no organization, an anonymous caller) can read, list or write, and no one but the bucket's
-    own account can change the bucket's policy or delete it."""
+    """No one outside the organization (another organization's role, even one whose ID is a
+    character away, a user of an account in no organization, an anonymous caller) can read,
+    list or write, and no one but the bucket's own account can change the bucket's policy or
+    delete it."""
     key, other = _objects(org)
     fix = (
-        'grant only to principals whose "aws:PrincipalOrgID" is the organization\'s ID; never '
-        "Allow with NotPrincipal (it allows everyone it does not name, anonymous callers too)"
+        'grant only to principals whose "aws:PrincipalOrgID" is the organization\'s ID, exactly '
+        "(StringEquals: a wildcard also matches another organization's ID); never Allow with "
+        "NotPrincipal (it allows everyone it does not name, anonymous callers too)"
     )
     items = [
         ("s3:GetObject", key, True, False, fix),
@@ -632,11 +706,11 @@ def _break_glass_cells(org: Org, items: list[tuple[str, str, bool, str]]) -> lis
     principal = parse_principal(arn)
     ps = org.policy_set("break-glass", PROD, session=org.p[SESSION])
     cells = []
-    for action, resource, allowed, fix in items:
+    for action, resource, allowed, fix, *note in items:
         region = GLOBAL_REGION if action.startswith("iam:") else HOME
         cells.append(
             (Cell("the break-glass session", request(action, resource, region, principal=arn),
-                  allowed, fix), ps, principal)
+                  allowed, fix, *note), ps, principal)
         )  # fmt: skip
     return cells
 
@@ -670,12 +744,14 @@ def test_break_glass_session_can_contain_an_incident(org: Org) -> None:
 
 @pytest.mark.check(task=4, points=3)
 def test_break_glass_session_can_do_nothing_else(org: Org) -> None:
-    """Whatever the BreakGlass role allows (AdministratorAccess), the session cannot destroy
-    evidence, read data, or change permissions: no terminate, delete, new keys or users,
-    policies, role passing or reading objects and secrets."""
+    """Whatever the BreakGlass role allows (AdministratorAccess), the session can do nothing
+    but contain: it cannot destroy evidence, suppress findings, start or change instances,
+    read data, or change permissions (no terminate, delete, new keys or users, policies, role
+    passing or reading objects and secrets)."""
     w = org.w
     fix = "allow only the containment actions in the session policy; a session policy caps the role's AdministratorAccess"
     instance = f"arn:aws:ec2:{HOME}:{PROD}:instance/{w.instances[0]}"
+    detector = f"arn:aws:guardduty:{HOME}:{PROD}:detector/{w.ids[0].lower()}"
     items = [
         ("ec2:TerminateInstances", instance, False, fix),
         ("ec2:RunInstances", f"arn:aws:ec2:{HOME}:{PROD}:instance/*", False, fix),
@@ -693,8 +769,27 @@ def test_break_glass_session_can_do_nothing_else(org: Org) -> None:
         ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{HOME}:{PROD}:secret:{w.tables[0]}-AbCdEf", False, fix),
         ("kms:ScheduleKeyDeletion", f"arn:aws:kms:{HOME}:{PROD}:key/{w.ids[1].lower()}", False, fix),
         ("cloudtrail:DeleteTrail", f"arn:aws:cloudtrail:{HOME}:{PROD}:trail/org-trail", False, fix),
+        ("cloudtrail:StopLogging", f"arn:aws:cloudtrail:{HOME}:{PROD}:trail/org-trail", False, fix, "stops the trail"),
+        ("guardduty:ArchiveFindings", "*", False, fix, "suppresses findings"),
+        ("guardduty:CreateFilter", f"{detector}/filter/{w.sessions[1]}", False, fix, "a filter can archive findings"),
+        ("guardduty:DeleteDetector", detector, False, fix, "switches GuardDuty off"),
+        ("ec2:StartInstances", instance, False, fix, "starts an instance"),
+        ("ec2:ModifyInstanceAttribute", instance, False, fix, "modifies an instance"),
+        ("ec2:ModifySnapshotAttribute", f"arn:aws:ec2:{HOME}::snapshot/snap-0{hex_digits(random.Random(w.ids[1]), 16)}", False, fix, "shares a snapshot"),
     ]  # fmt: skip
     judge(_break_glass_cells(org, items), T4)
+    extra = beyond_containment(org.p[SESSION])
+    if extra:
+        fail(
+            expected="a session policy that grants only containment: seeing (List and Read "
+            "of EC2, GuardDuty, CloudTrail and IAM, no data), ec2:StopInstances, "
+            "ec2:CreateSnapshot and iam:UpdateAccessKey",
+            found=f"{len(extra)} more actions granted: {listing(extra, limit=8)}",
+            fix="name the containment actions instead of a wildcard such as guardduty:*, "
+            "ec2:*Instances or ec2:*Snapshot*: a wildcard also grants what suppresses "
+            "findings, deletes evidence or starts and changes instances",
+            docs=T4,
+        )
 
 
 # ---------------------------------------------------------------- Access Analyzer's checks

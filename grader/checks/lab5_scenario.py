@@ -20,11 +20,18 @@ from grader.aws.iam import (
     OrgLevel,
     Policy,
     PolicySet,
+    PolicyType,
     Request,
     authorize,
     parse_policy,
 )
-from grader.checks._support import Verdict
+from grader.checks._support import (
+    REGIONS,
+    Verdict,
+    account_neighbours,
+    look_alikes,
+    region_neighbours,
+)
 from grader.checks._support import judge as judge_matrix
 
 # The learner's files, by name; the checks' policies are keyed by them.
@@ -46,19 +53,27 @@ APPROVED_REGIONS = ("ap-northeast-1", "ap-northeast-3")
 HOME = APPROVED_REGIONS[0]
 BOUNDARY_ARN = f"arn:aws:iam::{DEV}:policy/AppRoleBoundary"
 BUCKET_NAME = "acme-release-artifacts"
-# The Regions a request can name (AWS's commercial Regions, 2025) and the Region that global
-# services' endpoints report in aws:RequestedRegion (IAM User Guide, aws:RequestedRegion:
-# "IAM, CloudFront, Route 53 and AWS Support ... us-east-1"; Organizations' endpoint is
-# in us-east-1 too).
-REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1",
-    "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
-    "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
-    "sa-east-1",
-)  # fmt: skip
+# The Region that global services' endpoints report in aws:RequestedRegion (IAM User
+# Guide, aws:RequestedRegion: "IAM, CloudFront, Route 53 and AWS Support ... us-east-1";
+# Organizations' endpoint is in us-east-1 too). The Regions a request can name are
+# _support.REGIONS.
 GLOBAL_REGION = "us-east-1"
+# Services with a single global endpoint, whose requests name us-east-1 (IAM User Guide,
+# "AWS: Denies access to AWS based on the requested Region"; AWS Organizations User Guide,
+# example SCP "Deny access to AWS based on the requested AWS Region", without the regional
+# services that example also lists: acm, config, directconnect, fms, kms, wafv2,
+# waf-regional, wellarchitected, and single actions of ec2 and s3). Exempting these from
+# the Region deny is right; exempting any other service lets it run in us-east-1.
+GLOBAL_SERVICES = frozenset({
+    "a4b", "account", "artifact", "aws-marketplace", "aws-marketplace-management",
+    "aws-portal", "billing", "billingconductor", "budgets", "ce", "chime", "cloudfront",
+    "consolidatedbilling", "cur", "freetier", "globalaccelerator", "health", "iam",
+    "importexport", "invoicing", "mobileanalytics", "networkmanager", "organizations",
+    "payments", "pricing", "route53", "route53-recovery-cluster",
+    "route53-recovery-control-config", "route53-recovery-readiness", "route53domains",
+    "savingsplans", "shield", "sts", "support", "supportapp", "supportplans", "tax",
+    "trustedadvisor", "waf",
+})  # fmt: skip
 # Global services the Workloads accounts use, with a call each makes (AWS Organizations
 # User Guide, example SCP "Deny access to AWS based on the requested AWS Region" lists
 # these among the services to exempt).
@@ -66,8 +81,10 @@ GLOBAL_CALLS = (
     ("iam", "iam:CreateRole", "arn:aws:iam::{account}:role/app/{name}"),
     ("iam", "iam:ListRoles", "*"),
     ("organizations", "organizations:DescribeOrganization", "*"),
-    ("sts", "sts:AssumeRole", "arn:aws:iam::{account}:role/{name}"),
-    ("sts", "sts:GetCallerIdentity", "*"),
+    # (not AssumeRole, which also needs the role's trust policy, nor GetCallerIdentity,
+    # which AWS allows whatever the policies say)
+    ("sts", "sts:GetSessionToken", "*"),
+    ("sts", "sts:DecodeAuthorizationMessage", "*"),
     ("cloudfront", "cloudfront:CreateInvalidation", "arn:aws:cloudfront::{account}:distribution/E{id}"),
     ("route53", "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z{id}"),
     ("support", "support:DescribeCases", "*"),
@@ -120,6 +137,52 @@ APP_ROLE_POLICY: dict[str, Any] = {
     ],
 }  # fmt: skip
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # fmt: skip
+# A resource of another account that lets the dev account in (a queue's or a table's
+# policy): only the caller's side, its boundary included, can then keep an app role out.
+SHARED_WITH_DEV = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{DEV}:root"}, "Action": "*", "Resource": "*"}]}  # fmt: skip
+# What an app role never needs on its app's resources, though s3:*, sqs:*, dynamodb:* or
+# logs:* on them grants it: sharing them, deleting the buckets, queues, tables and log
+# groups themselves, or copying their data out (Service Authorization Reference, the
+# actions tables of Amazon S3, SQS, DynamoDB and CloudWatch Logs).
+# (action, resource template, what it does)
+APP_ADMINISTRATION = (
+    ("s3:PutObjectAcl", "arn:aws:s3:::{bucket}/{key}", "shares an object"),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::{bucket}", "shares the bucket"),
+    ("s3:DeleteBucket", "arn:aws:s3:::{bucket}", "deletes the bucket"),
+    ("sqs:AddPermission", "{queue}", "shares the queue"),
+    ("sqs:SetQueueAttributes", "{queue}", "can change the queue's policy"),
+    ("sqs:DeleteQueue", "{queue}", "deletes the queue"),
+    ("sqs:PurgeQueue", "{queue}", "deletes every message"),
+    ("dynamodb:PutResourcePolicy", "{table}", "shares the table"),
+    ("dynamodb:DeleteTable", "{table}", "deletes the table"),
+    ("dynamodb:ExportTableToPointInTime", "{table}", "copies the table to any bucket"),
+    ("logs:DeleteLogGroup", "{log_group}", "deletes the logs"),
+    ("logs:PutRetentionPolicy", "{log_group}", "expires the logs"),
+    ("logs:PutSubscriptionFilter", "{log_group}", "streams the logs elsewhere"),
+)
+# What containing an incident takes (lab5.md, task 4): seeing, with the List and Read
+# actions of these services that return no data (data_access.py says which do), and these
+# steps: stop an instance, snapshot a volume (CreateSnapshots: all of an instance's),
+# deactivate an access key.
+CONTAINMENT_SEES = frozenset({"ec2", "guardduty", "cloudtrail", "iam"})
+CONTAINMENT_STEPS = frozenset(
+    {"ec2:stopinstances", "ec2:createsnapshot", "ec2:createsnapshots", "iam:updateaccesskey"}
+)
+# Why an action a session policy grants is more than containment, first match wins
+# (IAM wildcards, case-insensitive); anything else is "not a containment step".
+OVERREACH = (
+    ("*:Delete*", "deletes evidence"),
+    ("guardduty:Archive*", "suppresses findings"),
+    ("guardduty:*Filter", "can suppress findings"),
+    ("guardduty:UpdateFindingsFeedback", "suppresses findings"),
+    ("guardduty:*", "changes GuardDuty"),
+    ("cloudtrail:*", "changes the trail"),
+    ("ec2:Start*", "starts instances"),
+    ("ec2:Run*", "starts instances"),
+    ("ec2:Terminate*", "destroys evidence"),
+    ("ec2:Modify*", "modifies resources"),
+    ("iam:*", "changes who may do what"),
+)
 
 
 def hex_digits(rng: random.Random, n: int) -> str:
@@ -148,13 +211,17 @@ def _account(rng: random.Random) -> str:
 class World:
     """This run's hidden inputs."""
 
-    regions: tuple[str, ...]  # outside the approved list; us-east-1 always among them
+    regions: tuple[str, ...]  # outside the approved list; us-east-1 and the next ones among them
     new_account: str  # joined the Workloads OU after the policies were written
     outside_account: str
     outside_org: str
     app_roles: tuple[str, ...]  # names under /app/
     other_paths: tuple[str, ...]  # role paths that are not /app/
-    lookalike_boundary: str  # a policy ARN close to the boundary's
+    lookalike_boundaries: tuple[str, ...]  # policy ARNs close to the boundary's
+    lookalike_orgs: tuple[str, ...]  # organization IDs close to the organization's
+    lookalike_buckets: tuple[str, ...]  # bucket names close to acme-dev-*
+    neighbour_account: str  # an account ID one digit away from the dev account
+    notes: dict[str, str]  # look-alike value -> how it differs from the right one
     dev_buckets: tuple[str, ...]
     tables: tuple[str, ...]
     keys: tuple[str, ...]  # object keys in the release bucket
@@ -168,15 +235,45 @@ class World:
 def make_world(seed: int) -> World:
     """The hidden inputs of the run with this seed."""
     rng = random.Random(seed)
-    others = [r for r in REGIONS if r not in APPROVED_REGIONS and r != GLOBAL_REGION]
+    notes: dict[str, str] = {GLOBAL_REGION: "where global services' calls arrive"}
+    for approved in APPROVED_REGIONS:
+        for region, why in region_neighbours(approved, rng):
+            if region not in APPROVED_REGIONS:
+                notes.setdefault(region, why)
+    others = [r for r in REGIONS if r not in APPROVED_REGIONS and r not in notes]
+    boundary_path, boundary_name = BOUNDARY_ARN.rsplit("/", 1)
+    boundaries = {f"{BOUNDARY_ARN}{rng.choice(('Lax', 'V2', 'Old', 'Test'))}": "a suffix added"}
+    boundaries.update(
+        {
+            f"{boundary_path}/{name}": why
+            for name, why in look_alikes(boundary_name, rng, case=False)
+        }
+    )
+    org_id = ORG_ID.removeprefix("o-")
+    orgs = {f"o-{other}": why for other, why in look_alikes(org_id, rng, case=False)}
+    # A bucket acme-dev-* does not name: the prefix one character, a prefix or a dash away.
+    buckets = {
+        f"{name}-": why
+        for name, why in look_alikes("acme-dev", rng, case=False)
+        if not name.startswith("acme-dev-")
+    }
+    buckets["acme-devops-"] = "acme-dev without its dash"
+    buckets = {prefix + _word(rng): why for prefix, why in buckets.items()}
+    neighbour, why = account_neighbours(DEV, rng)[0]
+    regions = (*notes, *rng.sample(others, 3))
+    notes.update({**boundaries, **orgs, **buckets, neighbour: why})
     return World(
-        regions=(GLOBAL_REGION, *rng.sample(others, 4)),
+        regions=regions,
         new_account=_account(rng),
         outside_account=_account(rng),
         outside_org="o-" + "".join(rng.choice(string.ascii_lowercase + "0123456789") for _ in range(10)),
         app_roles=tuple(_word(rng) for _ in range(3)),
         other_paths=("/", "/application/", f"/{rng.choice(('admin', 'ops', 'platform'))}/"),
-        lookalike_boundary=f"arn:aws:iam::{DEV}:policy/AppRoleBoundary{rng.choice(('Lax', 'V2', 'Old', 'Test'))}",
+        lookalike_boundaries=tuple(boundaries),
+        lookalike_orgs=tuple(orgs),
+        lookalike_buckets=tuple(buckets),
+        neighbour_account=neighbour,
+        notes=notes,
         dev_buckets=tuple(f"acme-dev-{_word(rng)}" for _ in range(2)),
         tables=tuple(_word(rng) for _ in range(2)),
         keys=tuple(f"releases/{_word(rng)}/{rng.randrange(1, 40)}.{rng.randrange(0, 9)}.zip" for _ in range(3)),
@@ -196,6 +293,7 @@ class Cell:
     request: Request
     allowed: bool
     fix: str
+    note: str = ""  # how a look-alike in the request differs from the right value
 
     def describe(self) -> str:
         r = self.request
@@ -205,6 +303,8 @@ class Cell:
         more = [f"{k}={'/'.join(v)}" for k, v in r.keys.items() if k.startswith("iam:")]
         if more:
             extra += ", " + ", ".join(more)
+        if self.note:
+            extra += f" ({self.note})"
         return f"{self.who}: {r.action} on {r.resource} in {region}{extra}"
 
 
@@ -239,8 +339,57 @@ class Org:
         return self._sets[cache_key]
 
     @cached_property
+    def shared_with_dev(self) -> Policy:
+        return parse_policy(SHARED_WITH_DEV, name="its policy, which lets the dev account in",
+                            kind=PolicyType.RESOURCE)  # fmt: skip
+
+    @cached_property
     def app_example(self) -> Policy:
         return parse_policy(APP_ROLE_POLICY, name="data/app-role-policy.json")
+
+
+def regional_actions() -> list[str]:
+    """For every service that is not global, its first action of each access level: what
+    the Region deny must cover in us-east-1. A whole service exempted (kms:*, or
+    ec2:Describe*) shows; a few single actions exempted, as AWS's own example does for
+    ec2:DescribeRegions, do not."""
+    from grader.aws.iam.catalog import load_catalog
+
+    catalog = load_catalog()
+    first: dict[tuple[str, str], str] = {}
+    for action, level in sorted(catalog.access_levels().items()):
+        service = action.split(":", 1)[0]
+        if service not in GLOBAL_SERVICES:
+            first.setdefault((service, level), action)
+    return sorted(first.values())
+
+
+def beyond_containment(session: Policy) -> list[str]:
+    """``action (why)`` for each action the session policy grants that is neither seeing
+    (List and Read of CONTAINMENT_SEES, no data read) nor a containment step."""
+    from fnmatch import fnmatchcase
+
+    from grader.aws.iam.catalog import grants
+    from grader.aws.iam.data_access import data_read_actions
+
+    granted = grants(session)
+    reads = {entry.action.casefold() for entry, _ in data_read_actions(granted)}
+    out = []
+    for action, grant in granted.actions.items():
+        folded = action.casefold()
+        sees = (
+            grant.service in CONTAINMENT_SEES
+            and grant.access_level in ("List", "Read")
+            and folded not in reads
+        )
+        if sees or folded in CONTAINMENT_STEPS:
+            continue
+        why = next(
+            (w for pattern, w in OVERREACH if fnmatchcase(folded, pattern.casefold())),
+            "reads data" if folded in reads else "not a containment step",
+        )
+        out.append(f"{action} ({why})")
+    return out
 
 
 def request(

@@ -78,7 +78,9 @@ def register(sub: Any) -> None:
         help="the session policy passed when the role was assumed",
     )
     s.add_argument(
-        "--caller-account", metavar="ID", help="the principal's account (default: from --principal)"
+        "--caller-account",
+        metavar="ID",
+        help="the principal's account (default: from --principal, else the resource's)",
     )
     s.add_argument(
         "--resource-account",
@@ -87,7 +89,15 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--action", help="the action, e.g. ec2:StartInstances")
     s.add_argument("--resource", default="*", help="the resource ARN (default: *)")
-    s.add_argument("--principal", metavar="ARN", help="the calling principal's ARN")
+    s.add_argument(
+        "--principal",
+        metavar="ARN",
+        help="the calling principal's ARN (default: an IAM user of the caller's account, "
+        "from --caller-account, else the resource's account)",
+    )
+    s.add_argument(
+        "--anonymous", action="store_true", help="the caller is anonymous (not signed at all)"
+    )
     s.add_argument(
         "--context",
         metavar="KEY=VALUE",
@@ -208,53 +218,88 @@ def _level(value: str, kind: PolicyType) -> OrgLevel:
     return OrgLevel(" + ".join(p.name for p in paths), [load_policy(p, kind) for p in paths])
 
 
+# The caller when none is named: an IAM user in the caller's account, as
+# `aws iam simulate-custom-policy` evaluates for an IAM principal of your own account.
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_CALLER = "arn:aws:iam::{account}:user/simulated-caller"
+
+
+def _account_id(value: str | None, option: str) -> str | None:
+    if value is not None and not (len(value) == 12 and value.isdigit()):
+        raise UsageError(f"{option} {value!r}: an account ID is 12 digits, e.g. 123456789012")
+    return value
+
+
 class Evaluator:
-    """Identity policies alone (``evaluate``), or the whole logic (``authorize``) as soon as
-    another policy type or account is given."""
+    """Every policy type through the one decision path (``authorize``), for one caller: the
+    ``--principal``, anonymous when ``--anonymous`` says so, else an IAM user of the caller's
+    account, whichever policy types are given."""
 
     def __init__(self, args: argparse.Namespace):
-        from grader.aws.iam import PolicySet, PolicyType
+        from grader.aws.iam import PolicySet, PolicyType, parse_principal
 
+        self.caller_account = _account_id(args.caller_account, "--caller-account")
+        self.resource_account = _account_id(args.resource_account, "--resource-account")
+        if args.anonymous and args.principal:
+            raise UsageError("give either --principal ARN or --anonymous, not both")
+        if args.principal:
+            try:
+                parse_principal(args.principal)
+            except ValueError as exc:
+                raise UsageError(f"--principal {args.principal!r}: {exc}") from None
+        self.principal = "anonymous" if args.anonymous else args.principal
         self.identity = [load_policy(p) for p in args.policy]
-        resource = [load_policy(p, PolicyType.RESOURCE) for p in args.resource_policy]
-        boundary = load_policy(args.boundary, PolicyType.BOUNDARY) if args.boundary else None
-        session = (
-            load_policy(args.session_policy, PolicyType.SESSION) if args.session_policy else None
+        self.set = PolicySet(
+            identity=self.identity,
+            resource=[load_policy(p, PolicyType.RESOURCE) for p in args.resource_policy],
+            boundary=load_policy(args.boundary, PolicyType.BOUNDARY) if args.boundary else None,
+            scps=[_level(value, PolicyType.SCP) for value in args.scp],
+            rcps=[_level(value, PolicyType.RCP) for value in args.rcp],
+            session=(
+                load_policy(args.session_policy, PolicyType.SESSION)
+                if args.session_policy
+                else None
+            ),
+            caller_account=self.caller_account,
+            resource_account=self.resource_account,
         )
-        scps = [_level(value, PolicyType.SCP) for value in args.scp]
-        rcps = [_level(value, PolicyType.RCP) for value in args.rcp]
-        self.full = bool(
-            resource
-            or boundary
-            or session
-            or scps
-            or rcps
-            or args.caller_account
-            or args.resource_account
-        )
-        if not self.identity and not resource:
-            raise UsageError("give at least one policy: --policy FILE or --resource-policy FILE")
-        if self.full:
-            self.set = PolicySet(
-                identity=self.identity,
-                resource=resource,
-                boundary=boundary,
-                scps=scps,
-                rcps=rcps,
-                session=session,
-                caller_account=args.caller_account,
-                resource_account=args.resource_account,
-            )
+
+    def caller(self, request: Request) -> str:
+        """The request's own principal, else the one the options name, else the default."""
+        if request.principal:
+            return request.principal
+        if self.principal:
+            return self.principal
+        account = self.caller_account or self.resource_account or _arn_account(request.resource)
+        return DEFAULT_CALLER.format(account=account or DEFAULT_ACCOUNT)
 
     def __call__(self, request: Request) -> Any:
-        from grader.aws.iam import authorize, evaluate
+        from grader.aws.iam import authorize, parse_principal
 
-        if not self.full:
-            return evaluate(self.identity, request)
         try:
-            return authorize(request, self.set)
+            principal = parse_principal(self.caller(request))
         except ValueError as exc:  # a principal ARN that is not one
-            raise UsageError(f"--principal {request.principal!r}: {exc}") from None
+            raise UsageError(f"principal {request.principal!r}: {exc}") from None
+        return authorize(request, self.set, principal)
+
+
+def _arn_account(resource: str) -> str | None:
+    parts = resource.split(":", 5)
+    if len(parts) > 4 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return None
+
+
+def _unknown_action(action: str) -> str | None:
+    """A warning when ``action`` is not in the action catalog (the decision still stands)."""
+    from grader.aws.iam.catalog import load_catalog
+
+    if "*" in action or "?" in action or load_catalog().is_known(action):
+        return None
+    return (
+        f"warning: {action} is not an action in the IAM action catalog; check its spelling "
+        "(the decision treats it as a real action)"
+    )
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -275,6 +320,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         context=parse_context(args.context),
     )
     decision = decide(request)
+    warning = _unknown_action(request.action)
+    if warning:
+        print(warning, file=sys.stderr)
     if args.json:
         print(json.dumps(_answer(decision, request)))
         return ExitCode.OK
@@ -306,6 +354,9 @@ def _simulate_lines(decide: Evaluator, source: Path) -> int:
                 raise ValueError("each line must be a JSON object")
             request = _request(data)
             answer = _answer(decide(request), request)
+            warning = _unknown_action(request.action)
+            if warning:
+                answer["warning"] = warning
         except (ValueError, UsageError) as exc:
             bad += 1
             out.write(json.dumps({"line": number, "error": str(exc)}) + "\n")

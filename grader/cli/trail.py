@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
         help="a least-privilege policy from what a principal did",
         description="Draft an identity policy from a principal's calls in a CloudTrail trail, "
         "like IAM Access Analyzer's policy generation: actions only, Resource '*'. Notes on "
-        "what to review (denied calls, unmapped events, roles passed) go to stderr.",
+        "what to review (denied calls, unmapped events, roles passed) and warnings about "
+        "records skipped as unusable go to stderr.",
     )
     t.add_argument(
         "trail_dir",
@@ -43,6 +44,11 @@ def register(sub: Any) -> None:
         help="only calls between marker runs (three identical read-only calls in a row)",
     )
     t.add_argument(
+        "--include-service-calls",
+        action="store_true",
+        help="keep calls an AWS service made on the principal's behalf (userIdentity.invokedBy)",
+    )
+    t.add_argument(
         "--scoped",
         action="store_true",
         help="scope each statement to the resources the records name, instead of '*'",
@@ -57,8 +63,17 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
     if not args.trail_dir.is_dir():
         raise UsageError(f"{args.trail_dir}: no such folder")
-    draft = trail_policy(args.trail_dir, args.principal, args.start, args.end, markers=args.markers)
+    draft = trail_policy(
+        args.trail_dir,
+        args.principal,
+        args.start,
+        args.end,
+        markers=args.markers,
+        include_service_calls=args.include_service_calls,
+    )
     err = console(stderr=True)
+    for warning in draft.warnings:  # records skipped while reading: one line each
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     document = scoped_policy(draft) if args.scoped else draft.policy
     if args.json:
         print(json.dumps({**draft.to_dict(), "policy": document}, indent=2))

@@ -238,14 +238,16 @@ def _bwrap_options(readable: Iterable[Path]) -> list[str]:
     # Only what the dynamic loader and Python need of /etc: no passwd, no ssl keys, no hosts.
     for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives"):
         opts += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # The writable places first: a later bind of something under /tmp (a virtual
+    # environment, the lab folder) must land on top of the tmpfs, not under it.
+    opts += ["--proc", "/proc", "--dev", "/dev"]
+    opts += ["--size", str(64 * MiB), "--tmpfs", "/tmp"]
+    opts += ["--size", str(64 * MiB), "--tmpfs", JAIL_HOME, "--chdir", JAIL_HOME]
     package = _grader_package()
     for root in _python_roots():
         opts += ["--ro-bind", str(root), str(root)]
         if package.is_relative_to(root):  # an installed (not editable) grader: hide it
             opts += ["--tmpfs", str(package)]
-    opts += ["--proc", "/proc", "--dev", "/dev"]
-    opts += ["--size", str(64 * MiB), "--tmpfs", "/tmp"]
-    opts += ["--size", str(64 * MiB), "--tmpfs", JAIL_HOME, "--chdir", JAIL_HOME]
     for path in readable:
         opts += ["--ro-bind", str(path), str(path)]
     # Nothing else is writable: a write anywhere but HOME and /tmp fails, not vanishes.

@@ -5,10 +5,12 @@ Pure library: it knows nothing of labs, checks or the CLI. The action catalog
 so import them only where they are used.
 """
 
-from grader.aws.iam.authorize import AuthorizationDecision, OrgLevel, PolicySet, authorize
+from grader.aws.iam.authorize import authorize
+from grader.aws.iam.decision import AuthorizationDecision, Reason, Why
 from grader.aws.iam.evaluate import Decision, Match, compile_policy, evaluate
 from grader.aws.iam.model import Policy, PolicyType, Statement
 from grader.aws.iam.policy import MalformedPolicyError, load_policy_file, parse_policy
+from grader.aws.iam.policyset import OrgLevel, PolicySet
 from grader.aws.iam.principals import (
     InvalidPrincipalError,
     Principal,
@@ -23,6 +25,8 @@ __all__ = [
     "OrgLevel",
     "PolicySet",
     "Principal",
+    "Reason",
+    "Why",
     "authorize",
     "parse_principal",
     "MalformedPolicyError",

@@ -1,23 +1,27 @@
 """ARN patterns, matched the way IAM matches Resource elements and Arn* conditions.
 
 An ARN has six colon-separated parts: ``arn:partition:service:region:account:resource``.
-IAM compares part by part: in the first five a ``*`` or ``?`` never crosses a colon, while
-in the resource part (everything after the fifth colon) ``*`` spans ``/`` and ``:``. So
-``arn:aws:s3:::bucket/*`` matches objects but not the bucket ``arn:aws:s3:::bucket``, and
-``arn:aws:ec2:*:111122223333:instance/*`` matches every region but only that account.
+IAM compares part by part (IAM "Condition operators" page, ArnLike: "each of the six
+colon-delimited components of the ARN is checked separately"): in the first five a ``*``
+or ``?`` never crosses a colon, while in the resource part (everything after the fifth
+colon) ``*`` spans ``/`` and ``:``. So ``arn:aws:s3:::bucket/*`` matches objects but not
+the bucket ``arn:aws:s3:::bucket``, and ``arn:aws:ec2:*:111122223333:instance/*`` matches
+every region but only that account.
 
-Each pattern becomes one anchored regex whose first five parts use ``[^:]`` classes;
-that keeps the segment rule exact and lets a statement's patterns share one regex.
-Policy variables are allowed only in the resource part (AWS documents the same limit).
+Each pattern becomes one anchored regex whose first five parts use ``[^:]`` classes, each
+part an atomic group ending at its colon (a part can end at one colon only, so nothing is
+lost, and a failure later never retries an earlier part); the wildcards themselves come
+from ``wildcards.py``, which keeps every match polynomial. That keeps the segment rule
+exact and lets a statement's patterns share one regex. Policy variables are allowed only
+in the resource part (AWS documents the same limit).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 
-from .variables import ContextKeys, Template, glob_to_regex, parse_template
+from .variables import ContextKeys, Template, parse_template
+from .wildcards import SEGMENT_CHAR, any_regex, compile_regex, glob_to_regex, has_wildcard
 
 ArnMatcher = Callable[[str, ContextKeys], bool]
 
@@ -26,8 +30,6 @@ PARTITIONS = frozenset(
     ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 )
 
-_SEGMENT_STAR = "[^:]*"
-
 # What the resource part of an IAM ARN may start with (IAM's own error lists them).
 _IAM_PATHS = ("*", "user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/")
 _IAM_PATHS += ("server-certificate/", "policy/", "sms-mfa/", "saml-provider/")
@@ -35,7 +37,15 @@ _IAM_PATHS += ("oidc-provider/", "report/", "access-report/")
 
 
 def _head_regex(head: list[str]) -> str:
-    return "".join(glob_to_regex(seg, _SEGMENT_STAR) + ":" for seg in head)
+    """The first parts, each up to its colon. A part with wildcards is an atomic group:
+    it can end at one colon only, so there is nothing to retry when a later part fails."""
+    return "".join(_part_regex(part) for part in head)
+
+
+def _part_regex(part: str) -> str:
+    if not has_wildcard(part):
+        return glob_to_regex(part) + ":"
+    return f"(?>{glob_to_regex(part, SEGMENT_CHAR)}:)"
 
 
 class ArnPattern:
@@ -58,45 +68,38 @@ class ArnPattern:
     def matches(self, value: str, context: ContextKeys) -> bool:
         """Whether the request's ARN ``value`` matches this pattern."""
         if self.regex is not None:
-            return _compiled(self.regex)(value) is not None
+            return compile_regex(self.regex)(value) is not None
         assert self._template is not None
         tail = self._template.resolve_regex(context)
         if tail is None:  # a variable without a value: matches no resource
             return False
-        return _compiled(self._head + tail)(value) is not None
-
-
-@lru_cache(maxsize=8192)
-def _compiled(source: str) -> Callable[[str], re.Match[str] | None]:
-    return re.compile(source, re.DOTALL).fullmatch
+        return compile_regex(self._head + tail)(value) is not None
 
 
 def compile_arn_set(sources: Iterable[str], variables: bool = False) -> ArnMatcher:
-    """A predicate saying whether a request ARN matches any of ``sources``."""
+    """A predicate saying whether a request ARN matches any of ``sources``. Plain ARNs
+    are a set lookup; the wildcard ones share one regex (safe to join: see
+    ``wildcards.py``); those with variables are resolved per request."""
     patterns = [ArnPattern(s, variables) for s in sources]
     if any(p.source == "*" for p in patterns):
         return lambda value, context: True
-    static = [p.regex for p in patterns if p.regex is not None]
     dynamic = [p for p in patterns if p.regex is None]
-    exact = {p.source for p in patterns if p.regex is not None and _is_plain(p.source)}
-    fullmatch = _compiled("|".join(f"(?:{r})" for r in static)) if static else None
+    exact = {p.source for p in patterns if p.regex is not None and not has_wildcard(p.source)}
+    wild = [p.regex for p in patterns if p.regex is not None and has_wildcard(p.source)]
+    fullmatch = compile_regex(any_regex(wild)) if wild else None
     if not dynamic:
         if fullmatch is None:
-            return lambda value, context: False
-        if len(exact) == len(static):  # no wildcards at all: a set lookup
             return lambda value, context: value in exact
-        return lambda value, context: fullmatch(value) is not None
+        if not exact:
+            return lambda value, context: fullmatch(value) is not None
+        return lambda value, context: value in exact or fullmatch(value) is not None
 
     def match(value: str, context: ContextKeys) -> bool:
-        if fullmatch is not None and fullmatch(value) is not None:
+        if value in exact or (fullmatch is not None and fullmatch(value) is not None):
             return True
         return any(p.matches(value, context) for p in dynamic)
 
     return match
-
-
-def _is_plain(source: str) -> bool:
-    return "*" not in source and "?" not in source
 
 
 def arn_matches(pattern: str, value: str) -> bool:

@@ -17,27 +17,32 @@ logic", "Permissions boundaries", Organizations "RCP evaluation"):
    caller's own side (step 4) must allow. Anonymous callers and AWS services have no
    identity side: only a resource-based policy can allow them.
 
-Everything is compiled once in :class:`PolicySet`; :func:`authorize` then makes one pass
-over the statements that can apply to the request's action.
+Before all of these, AWS's documented exceptions (:mod:`.exceptions`): an action no policy
+can deny (``sts:GetCallerIdentity``), resources AWS owns that no policy lets anyone change,
+and resources whose own policy must allow even within one account (role trust policies,
+KMS key policies).
+
+Everything is compiled once in :class:`~.policyset.PolicySet`; :func:`authorize` makes one
+pass over the statements that can apply to the request's action (:func:`_scan`), and
+:func:`_decide` turns what matched into the decision, step by step in that order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from .evaluate import (
-    ALLOWED,
-    EXPLICIT_DENY,
-    IMPLICIT_DENY,
-    CompiledPolicy,
-    CompiledStatement,
-    Match,
-    _compiled,
+from .decision import AuthorizationDecision, Reason, Why
+from .evaluate import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, CompiledStatement, Match
+from .exceptions import (
+    ALWAYS_ALLOWED,
+    AWS_ACCOUNT,
+    RCP_SERVICES,
+    aws_owned,
+    required_resource_policy,
 )
-from .explain import explain as _explain
-from .model import Policy, PolicyType
+from .model import PolicyType
+from .policyset import OrgLevel, PolicyLike, PolicySet, PolicyView
 from .principals import (
     ACCOUNT,
     DIRECT,
@@ -47,13 +52,13 @@ from .principals import (
     ROOT,
     USER,
     Principal,
-    PrincipalElement,
-    compile_principal,
     parse_principal,
     principal_context,
 )
 from .request import Request
 from .variables import ContextKeys
+
+__all__ = ["AuthorizationDecision", "OrgLevel", "PolicyLike", "PolicySet", "Reason", "authorize"]
 
 # The policy types under short names: authorize() reads them on every call, and looking a
 # member up on its enum class (PolicyType.SCP) is several times slower than a global.
@@ -67,153 +72,9 @@ IDENTITY, RESOURCE, BOUNDARY, SCP, RCP, SESSION = (
 )
 _STRENGTH = {DIRECT: 3, ROLE: 2, ACCOUNT: 1}
 
-PolicyLike = Policy | CompiledPolicy
-
-
-@dataclass(frozen=True)
-class OrgLevel:
-    """The SCPs (or RCPs) attached at one level of the organization: the root, an OU, or
-    the account. A request must be allowed by at least one policy at every level."""
-
-    name: str
-    policies: Sequence[PolicyLike]
-
-
-class _Policy:
-    """A compiled policy with what this module adds: a Match per statement that names the
-    policy type, and for resource-based policies and RCPs the compiled Principal element."""
-
-    __slots__ = ("compiled", "name", "matches", "principals")
-
-    def __init__(self, policy: PolicyLike, policy_type: PolicyType, level: str | None) -> None:
-        self.compiled = _compiled(policy)
-        self.name = self.compiled.name
-        self.matches = tuple(
-            Match(self.name, st, policy_type, level) for st in self.compiled.policy.statements
-        )
-        # (matcher, is NotPrincipal) per statement; None when the element is absent
-        self.principals: tuple[PrincipalElement | None, ...] = tuple(
-            _principal_of(st.statement) for st in self.compiled.statements
-        )
-
-    def candidates(
-        self, action: str
-    ) -> Iterator[tuple[CompiledStatement, Match, PrincipalElement | None]]:
-        """The statements whose Action matches ``action`` (lower-cased), each with its
-        Match and Principal element: what :func:`~.evaluate.near_miss` searches."""
-        for st in self.compiled.candidates(action):
-            index = st.statement.index
-            yield st, self.matches[index], self.principals[index]
-
-
-def _principal_of(statement: object) -> PrincipalElement | None:
-    principal = getattr(statement, "principal", None)
-    not_principal = getattr(statement, "not_principal", None)
-    if principal is not None:
-        return compile_principal(principal), False
-    if not_principal is not None:
-        return compile_principal(not_principal), True
-    return None
-
-
-@dataclass(frozen=True, eq=False)
-class PolicySet:
-    """Every policy that can apply to a request, compiled once and reused.
-
-    ``scps`` and ``rcps`` are lists of levels, root first: each an :class:`OrgLevel`, a
-    ``(name, policies)`` pair, or just a list of policies (named root, OU 1..., account).
-    ``caller_account`` defaults to the principal's account; ``resource_account`` to the
-    account in the resource ARN (or the caller's, for ARNs without one, like S3's).
-    ``management_account``: SCPs and RCPs do not apply to that account.
-    ``resource_policy_required``: for resources whose policy must always allow (KMS key
-    policies, role trust policies), an identity policy alone is not enough.
-    """
-
-    identity: Sequence[PolicyLike] = ()
-    resource: Sequence[PolicyLike] = ()
-    boundary: PolicyLike | None = None
-    scps: Sequence[OrgLevel | tuple[str, Sequence[PolicyLike]] | Sequence[PolicyLike]] = ()
-    rcps: Sequence[OrgLevel | tuple[str, Sequence[PolicyLike]] | Sequence[PolicyLike]] = ()
-    session: PolicyLike | None = None
-    caller_account: str | None = None
-    resource_account: str | None = None
-    management_account: str | None = None
-    resource_policy_required: bool = False
-    # policy type -> compiled policies (SCP/RCP: levels of (name, policies))
-    _groups: dict[PolicyType, Any] = field(default_factory=dict, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        g = self._groups
-        g[IDENTITY] = tuple(_Policy(p, IDENTITY, None) for p in _as_list(self.identity))
-        g[RESOURCE] = tuple(_Policy(p, RESOURCE, None) for p in _as_list(self.resource))
-        g[BOUNDARY] = tuple(_Policy(p, BOUNDARY, None) for p in _as_list(self.boundary))
-        g[SESSION] = tuple(_Policy(p, SESSION, None) for p in _as_list(self.session))
-        g[SCP] = _levels(self.scps, SCP)
-        g[RCP] = _levels(self.rcps, RCP)
-
-
-def _as_list(value: PolicyLike | Sequence[PolicyLike] | None) -> list[PolicyLike]:
-    if value is None:
-        return []
-    if isinstance(value, Policy | CompiledPolicy):
-        return [value]
-    return list(value)
-
-
-def _levels(
-    levels: Sequence[object], policy_type: PolicyType
-) -> tuple[tuple[str, tuple[_Policy, ...]], ...]:
-    out = []
-    count = len(levels)
-    for i, level in enumerate(levels):
-        if isinstance(level, OrgLevel):
-            name, policies = level.name, level.policies
-        elif isinstance(level, tuple) and len(level) == 2 and isinstance(level[0], str):
-            name, policies = level
-        else:
-            name, policies = _default_level_name(i, count), level  # type: ignore[assignment]
-        compiled = tuple(_Policy(p, policy_type, name) for p in _as_list(policies))
-        out.append((name, compiled))
-    return tuple(out)
-
-
-def _default_level_name(index: int, count: int) -> str:
-    if index == 0:
-        return "root"
-    return "account" if index == count - 1 else f"OU {index}"
-
-
-# --- the decision ---------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class AuthorizationDecision:
-    """The outcome of :func:`authorize`: AWS's decision word, the statements that decided
-    (each :class:`Match` names its policy type), the policy type that decided, and the
-    caller as the engine understood it. :meth:`explain` says why, for the learner."""
-
-    decision: str
-    matched: tuple[Match, ...]
-    request: Request
-    principal: Principal
-    # the policy type that decided; "root" (principals.ROOT) when the root user's own
-    # access in its account did; None when nothing applied at all
-    decided_by: PolicyType | str | None
-    context: ContextKeys = field(repr=False)
-    policies: PolicySet = field(repr=False, compare=False)
-    _why: tuple[object, ...] = field(default=(), repr=False, compare=False)
-
-    @property
-    def allowed(self) -> bool:
-        return self.decision == ALLOWED
-
-    def explain(self) -> str:
-        """One or two sentences naming the policy (and statement) that decided."""
-        return _explain(self)
-
 
 def _scan(
-    policies: tuple[_Policy, ...],
+    policies: tuple[PolicyView, ...],
     action: str,
     resource: str,
     context: ContextKeys,
@@ -263,6 +124,26 @@ def _resource_account(resource: str) -> str | None:
     return None
 
 
+@dataclass(slots=True)
+class _Facts:
+    """What one pass over the policies found, per policy type, for :func:`_decide`."""
+
+    principal: Principal
+    caller_account: str | None
+    resource_account: str | None
+    denies: list[Match]
+    # (policy type, level index) -> the level's matching Allows, for RCPs then SCPs
+    org_levels: list[tuple[PolicyType, str, tuple[PolicyView, ...], list[tuple[Match, str]]]]
+    resource: list[tuple[Match, str]]
+    identity: list[tuple[Match, str]]
+    boundary: list[tuple[Match, str]]
+    session: list[tuple[Match, str]]
+    has_boundary: bool
+    has_session: bool
+    has_resource_policy: bool
+    required_policy: str | None  # the policy the resource must have ("role trust policy")
+
+
 def authorize(
     request: Request, policies: PolicySet, principal: Principal | None = None
 ) -> AuthorizationDecision:
@@ -290,6 +171,14 @@ def authorize(
     if resource_account is None:
         known = given.get("aws:resourceaccount")
         resource_account = known[0] if known else caller_account
+    if resource_account == AWS_ACCOUNT:  # an AWS managed policy: AWS's, not another account
+        resource_account = caller_account
+
+    def done(decision: str, matched: Sequence[Match], by: PolicyType | None, why: Why):
+        return AuthorizationDecision(decision, tuple(matched), request, p, by, why, context, ps)
+
+    if action in ALWAYS_ALLOWED and p.kind in (ROOT, USER, ROLE_SESSION, FEDERATED_USER):
+        return done(ALLOWED, (), None, Why(Reason.ALWAYS_ALLOWED, caller_account, resource_account))
 
     iam = p.kind in (ROOT, USER, ROLE_SESSION, FEDERATED_USER)
     management = ps.management_account
@@ -299,16 +188,20 @@ def authorize(
     scp_levels = (
         g[SCP] if scp_bound and (management is None or caller_account != management) else ()
     )
-    rcp_levels = g[RCP] if management is None or resource_account != management else ()
+    service = action.partition(":")[0]
+    rcp_bound = service in RCP_SERVICES and not p.is_service_linked
+    rcp_levels = (
+        g[RCP] if rcp_bound and (management is None or resource_account != management) else ()
+    )
     identity_side = iam and p.kind != ROOT
 
     denies: list[Match] = []
-    org_allows: dict[tuple[PolicyType, int], list[tuple[Match, str]]] = {}
+    org: list[tuple[PolicyType, str, tuple[PolicyView, ...], list[tuple[Match, str]]]] = []
     for kind, levels, who in ((RCP, rcp_levels, p), (SCP, scp_levels, None)):
-        for i, (_, level) in enumerate(levels):
+        for name, level in levels:
             found: list[tuple[Match, str]] = []
             _scan(level, action, resource, context, who, denies, found)
-            org_allows[(kind, i)] = found
+            org.append((kind, name, level, found))
     res_allows: list[tuple[Match, str]] = []
     _scan(g[RESOURCE], action, resource, context, p, denies, res_allows)
     id_allows: list[tuple[Match, str]] = []
@@ -319,78 +212,139 @@ def authorize(
         _scan(g[BOUNDARY], action, resource, context, None, denies, bound_allows)
         if p.kind in (ROLE_SESSION, FEDERATED_USER):
             _scan(g[SESSION], action, resource, context, None, denies, sess_allows)
+    required = required_resource_policy(action, resource, service)
+    if required is None and ps.resource_policy_required:
+        required = "resource-based policy"
+    facts = _Facts(
+        p,
+        caller_account,
+        resource_account,
+        denies,
+        org,
+        res_allows,
+        id_allows,
+        bound_allows,
+        sess_allows,
+        bool(g[BOUNDARY]),
+        bool(g[SESSION]),
+        bool(g[RESOURCE]),
+        required,
+    )
+    decision, matched, by, why = _decide(facts, aws_owned(action, resource))
+    return done(decision, matched, by, why)
 
-    def done(
-        decision: str, matched: Sequence[Match], by: PolicyType | str, *why: object
-    ) -> AuthorizationDecision:
-        return AuthorizationDecision(
-            decision,
-            tuple(matched),
-            request,
-            p,
-            by,
-            context,
-            ps,
-            (caller_account, resource_account, *why),
+
+def _decide(f: _Facts, owned: str | None) -> tuple[str, list[Match], PolicyType | None, Why]:
+    """The decision from what matched, in the order of AWS's evaluation logic."""
+    p = f.principal
+
+    def why(
+        reason: Reason,
+        level: str | None = None,
+        level_policies: tuple[PolicyView, ...] = (),
+        capped_grant: tuple[Match, ...] = (),
+        same_account: bool = True,
+        missing_policy: str | None = None,
+        owned: str | None = None,
+    ) -> Why:
+        # positional: one Why per decision, on the hot path
+        return Why(
+            reason,
+            f.caller_account,
+            f.resource_account,
+            level,
+            level_policies,
+            capped_grant,
+            same_account,
+            missing_policy,
+            owned,
         )
 
-    # 1. explicit deny anywhere
-    if denies:
-        return done(EXPLICIT_DENY, denies, denies[0].policy_type, "deny")
+    # 1. an explicit Deny in any applicable policy
+    if f.denies:
+        return EXPLICIT_DENY, f.denies, f.denies[0].policy_type, why(Reason.EXPLICIT_DENY)
+    # AWS-owned resources: no Allow anywhere lets anyone change them
+    if owned is not None:
+        return IMPLICIT_DENY, [], None, why(Reason.AWS_OWNED, owned=owned)
 
     # 2. RCPs (resource's account), then SCPs (caller's account): every level must allow
-    for kind, levels in ((RCP, rcp_levels), (SCP, scp_levels)):
-        for i, (name, level) in enumerate(levels):
-            if not org_allows[(kind, i)]:
-                return done(IMPLICIT_DENY, (), kind, "org", name, level)
-    guardrails = [m for found in org_allows.values() for m, _ in found[:1]]
+    for kind, name, level, found in f.org_levels:
+        if not found:
+            return (
+                IMPLICIT_DENY,
+                [],
+                kind,
+                why(Reason.ORGANIZATION, level=name, level_policies=level),
+            )
+    guardrails = [found[0][0] for _kind, _name, _level, found in f.org_levels]
 
-    grant, grant_matches = _best_grant(res_allows)
+    grant, grant_matches = _best_grant(f.resource)
 
     # callers with no identity side: anonymous, AWS services, identity providers
-    if not iam:
+    if p.kind not in (ROOT, USER, ROLE_SESSION, FEDERATED_USER):
         if grant is not None:
-            return done(ALLOWED, grant_matches + guardrails, RESOURCE, "resource-only")
-        return done(IMPLICIT_DENY, (), RESOURCE, "resource-only")
+            return ALLOWED, grant_matches + guardrails, RESOURCE, why(Reason.RESOURCE_ONLY)
+        return IMPLICIT_DENY, [], RESOURCE, why(Reason.RESOURCE_ONLY)
 
-    same_account = caller_account == resource_account
-    id_ok = p.kind == ROOT or bool(id_allows)
-    bound_ok = not g[BOUNDARY] or p.kind == ROOT or bool(bound_allows)
+    same_account = f.caller_account == f.resource_account
+    id_ok = p.kind == ROOT or bool(f.identity)
+    bound_ok = not f.has_boundary or p.kind == ROOT or bool(f.boundary)
     if p.kind == ROLE_SESSION:
-        sess_ok = not g[SESSION] or bool(sess_allows)
+        sess_ok = not f.has_session or bool(f.session)
     elif p.kind == FEDERATED_USER:  # no session policy: no permissions of its own
-        sess_ok = bool(g[SESSION]) and bool(sess_allows)
+        sess_ok = f.has_session and bool(f.session)
     else:
         sess_ok = True
-    caps = [m for m, _ in bound_allows[:1] + sess_allows[:1]]
+    caps = [m for m, _ in f.boundary[:1] + f.session[:1]]
 
     if same_account:
         # 3. a resource-based policy naming the user or the session itself is enough
         if grant == DIRECT and p.kind != ROOT:
-            return done(ALLOWED, grant_matches + guardrails, RESOURCE, "direct")
+            return ALLOWED, grant_matches + guardrails, RESOURCE, why(Reason.DIRECT)
         if grant == ROLE:  # names the role (or federating user): boundary and session cap it
             if not bound_ok:
-                return done(IMPLICIT_DENY, (), BOUNDARY, "capped", grant_matches)
+                return (
+                    IMPLICIT_DENY,
+                    [],
+                    BOUNDARY,
+                    why(Reason.CAPPED, capped_grant=tuple(grant_matches)),
+                )
             if not sess_ok:
-                return done(IMPLICIT_DENY, (), SESSION, "capped", grant_matches)
-            return done(ALLOWED, grant_matches + caps + guardrails, RESOURCE, "role")
-        if ps.resource_policy_required and grant is None:
-            return done(IMPLICIT_DENY, (), RESOURCE, "required")
+                return (
+                    IMPLICIT_DENY,
+                    [],
+                    SESSION,
+                    why(Reason.CAPPED, capped_grant=tuple(grant_matches)),
+                )
+            return ALLOWED, grant_matches + caps + guardrails, RESOURCE, why(Reason.ROLE)
+        if f.required_policy is not None and grant is None:
+            return (
+                IMPLICIT_DENY,
+                [],
+                RESOURCE,
+                why(Reason.RESOURCE_REQUIRED, missing_policy=f.required_policy),
+            )
     elif grant is None:  # 5. cross account: the resource's side must allow the caller
-        return done(IMPLICIT_DENY, (), RESOURCE, "cross")
+        return IMPLICIT_DENY, [], RESOURCE, why(Reason.CROSS_ACCOUNT, same_account=False)
 
     # 4. the caller's own side: identity policies, capped by boundary and session policy
     resource_part = [] if same_account else grant_matches
     if p.kind == ROOT:
-        return done(ALLOWED, resource_part + guardrails, ROOT, "root")
+        return (
+            ALLOWED,
+            resource_part + guardrails,
+            None,
+            why(Reason.ROOT, same_account=same_account),
+        )
     if not id_ok:
-        return done(IMPLICIT_DENY, (), IDENTITY, "identity", same_account)
-    id_matches = [m for m, _ in id_allows]
+        return IMPLICIT_DENY, [], IDENTITY, why(Reason.IDENTITY, same_account=same_account)
+    id_matches = [m for m, _ in f.identity]
     if not bound_ok:
-        return done(IMPLICIT_DENY, (), BOUNDARY, "capped", id_matches[:1])
+        return IMPLICIT_DENY, [], BOUNDARY, why(Reason.CAPPED, capped_grant=tuple(id_matches[:1]))
     if not sess_ok:
-        return done(IMPLICIT_DENY, (), SESSION, "capped", id_matches[:1])
-    return done(ALLOWED, id_matches + caps + resource_part + guardrails, IDENTITY, "identity")
+        return IMPLICIT_DENY, [], SESSION, why(Reason.CAPPED, capped_grant=tuple(id_matches[:1]))
+    matched = id_matches + caps + resource_part + guardrails
+    return ALLOWED, matched, IDENTITY, why(Reason.IDENTITY, same_account=same_account)
 
 
 def _best_grant(allows: list[tuple[Match, str]]) -> tuple[str | None, list[Match]]:

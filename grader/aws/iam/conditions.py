@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from .arns import compile_arn_set
-from .variables import ContextKeys, Template, glob_to_regex, parse_template
+from .variables import ContextKeys, Template, parse_template
+from .wildcards import compile_globs, compile_regex
 
 ValueTest = Callable[[str, ContextKeys], bool]  # does one request value match any policy value
 Predicate = Callable[[ContextKeys], bool]
@@ -200,19 +201,18 @@ def _string_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> Value
 
 
 def _string_like_test(op: Operator, values: tuple[str, ...], use_vars: bool) -> ValueTest:
+    """StringLike and StringNotLike (and their IfExists and set forms, which differ only in
+    how ``_compile_check`` combines the answers): case-sensitive globs, with ``*`` and
+    ``?`` "anywhere in the string" (IAM "Condition operators" page)."""
     plain, templated = _templates(values, use_vars)
-    static = (
-        re.compile("|".join(f"(?:{glob_to_regex(v)})" for v in plain), re.DOTALL).fullmatch
-        if plain
-        else None
-    )
+    static = compile_globs(plain) if plain else None
 
     def test(value: str, context: ContextKeys) -> bool:
-        if static is not None and static(value) is not None:
+        if static is not None and static(value):
             return True
         for t in templated:
             source = t.resolve_regex(context)
-            if source is not None and re.fullmatch(source, value, re.DOTALL):
+            if source is not None and compile_regex(source)(value) is not None:
                 return True
         return False
 

@@ -7,14 +7,13 @@ and every condition match. The decision words are the ones AWS's policy simulato
 (``allowed``, ``explicitDeny``, ``implicitDeny``).
 
 Each policy is compiled once (:func:`compile_policy`): action patterns become one regex
-per statement, resource patterns one regex per statement, and the statements relevant to
-an action are cached per action, so a request only looks at the few statements that can
-apply to it.
+per statement, resource patterns one regex per statement (both built by ``wildcards.py``,
+which keeps hostile patterns polynomial), and the statements relevant to an action are
+cached per action, so a request only looks at the few statements that can apply to it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,7 +23,8 @@ from .conditions import ConditionCheck, compile_conditions
 from .model import DENY, Policy, PolicyType, Statement
 from .policy import VARIABLES_VERSION
 from .request import Request
-from .variables import ContextKeys, glob_to_regex
+from .variables import ContextKeys
+from .wildcards import compile_globs
 
 if TYPE_CHECKING:
     from .principals import Principal, PrincipalElement
@@ -37,16 +37,10 @@ _ACTION_CACHE_LIMIT = 4096  # distinct actions remembered per policy (the catalo
 
 
 def _action_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """Predicate on a lower-cased action name; IAM actions ignore case."""
-    lowered = [p.lower() for p in patterns]
-    if "*" in lowered:
-        return lambda action: True
-    exact = {p for p in lowered if "*" not in p and "?" not in p}
-    wild = [p for p in lowered if p not in exact]
-    if not wild:
-        return exact.__contains__
-    fullmatch = re.compile("|".join(f"(?:{glob_to_regex(p)})" for p in wild), re.DOTALL).fullmatch
-    return lambda action: action in exact or fullmatch(action) is not None
+    """Predicate on a lower-cased action name; IAM actions ignore case (Action element
+    reference), so patterns are lower-cased too. Exact names are a set lookup and the
+    wildcard ones one backtracking-safe regex (``wildcards.compile_globs``)."""
+    return compile_globs(p.lower() for p in patterns)
 
 
 @dataclass(frozen=True)

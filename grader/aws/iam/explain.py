@@ -8,37 +8,44 @@ almost applied (wrong resource, a false condition, another principal).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .decision import AuthorizationDecision, Reason
 from .evaluate import Match, near_miss
 from .model import PolicyType
+from .policyset import PolicyView
 from .principals import ANONYMOUS, FEDERATED_USER
-
-if TYPE_CHECKING:
-    from .authorize import AuthorizationDecision, _Policy
 
 
 def explain(d: AuthorizationDecision) -> str:
     """One or two sentences for ``d``."""
-    caller_account, resource_account, code, *args = d._why
+    why = d.why
+    caller_account, resource_account, code = why.caller_account, why.resource_account, why.reason
     target = f"{d.request.action} on {d.request.resource}"
     who = d.principal.describe()
-    groups = d.policies._groups
-    resource_policies = groups[PolicyType.RESOURCE]
+    resource_policies = d.policies.of(PolicyType.RESOURCE)
+    identity_policies = d.policies.of(PolicyType.IDENTITY)
     first = _first(d.matched)
     ok = "no policy denies it."
 
-    if code == "deny":
+    if code is Reason.ALWAYS_ALLOWED:
+        return (
+            f"allowed: {d.request.action} needs no permission, and AWS allows it even when a "
+            "policy denies it."
+        )
+    if code is Reason.AWS_OWNED:
+        return (
+            f"implicitDeny: {d.request.resource} is {why.owned}, which AWS owns: no policy "
+            f"lets anyone {d.request.action.split(':', 1)[-1]} it, whatever it allows."
+        )
+    if code is Reason.EXPLICIT_DENY:
         return f"explicitDeny: {first} denies {target}. An explicit Deny overrides every Allow."
-    if code == "org":
-        name, level = args
+    if code is Reason.ORGANIZATION:
         kind = PolicyType(d.decided_by).label
         text = (
-            f"implicitDeny: no {kind} attached at {name} ({_names(level)}) allows {target}; "
-            "every level from the root down to the account must allow it."
+            f"implicitDeny: no {kind} attached at {why.level} ({_names(why.level_policies)}) "
+            f"allows {target}; every level from the root down to the account must allow it."
         )
-        return _hint(text, d, level, with_principal=d.decided_by == PolicyType.RCP)
-    if code == "resource-only":
+        return _hint(text, d, why.level_policies, with_principal=d.decided_by == PolicyType.RCP)
+    if code is Reason.RESOURCE_ONLY:
         if d.allowed:
             return f"allowed: {first} grants {target} to {who}; {ok}"
         if d.principal.kind == ANONYMOUS:
@@ -52,42 +59,50 @@ def explain(d: AuthorizationDecision) -> str:
                 f"policy can allow {target}, and {_none(resource_policies)}."
             )
         return _hint(text, d, resource_policies, with_principal=True)
-    if code == "direct":
+    if code is Reason.DIRECT:
         return (
             f"allowed: {first} grants {target} to {who} directly (same account), so no "
             f"identity policy is needed; {ok}"
         )
-    if code == "role":
+    if code is Reason.ROLE:
         caps = _caps(d)
         return f"allowed: {first} grants {target} to the role (same account){caps}; {ok}"
-    if code == "capped":
-        return _capped(d, args[0], target)
-    if code == "required":
+    if code is Reason.CAPPED:
+        return _capped(d, list(why.capped_grant), target)
+    if code is Reason.RESOURCE_REQUIRED:
+        policy = why.missing_policy or "resource-based policy"
+        if not resource_policies:
+            return (
+                f"implicitDeny: {target} needs the resource's {policy} to allow {who}, even "
+                f"in the same account, and no {policy} was given; an identity policy alone "
+                "is never enough."
+            )
         text = (
-            f"implicitDeny: the resource-based policy must allow {target} for {who} itself "
-            f"(like a KMS key policy or a role trust policy), and {_none(resource_policies)}."
+            f"implicitDeny: the resource's {policy} must allow {target} for {who} (or its "
+            f"account), even in the same account, and {_none(resource_policies)}."
         )
         return _hint(text, d, resource_policies, with_principal=True)
-    if code == "cross":
+    if code is Reason.CROSS_ACCOUNT:
         text = (
             f"implicitDeny: cross-account request (caller account {caller_account}, resource "
             f"account {resource_account}): the resource-based policy must allow {who}, and "
             f"{_none(resource_policies)}."
         )
         return _hint(text, d, resource_policies, with_principal=True)
-    if code == "root":
+    if code is Reason.ROOT:
         where = "" if caller_account == resource_account else f"; {first} grants it across accounts"
         return f"allowed: the root user has full access in its own account{where}; {ok}"
-    # code == "identity"
+    # Reason.IDENTITY
     if d.allowed:
         cross = ""
         if caller_account != resource_account:
             resource_match = next(m for m in d.matched if m.policy_type == PolicyType.RESOURCE)
             cross = f"; {resource_match.label} grants it in account {resource_account}"
         return f"allowed: {first} allows {target}{_caps(d)}{cross}; {ok}"
-    same_account = args[0]
-    names = _names(groups[PolicyType.IDENTITY])
-    if same_account:
+    names = _names(identity_policies)
+    if not identity_policies and not resource_policies:
+        return f"implicitDeny: no policy was given, so nothing allows {target}."
+    if why.same_account:
         also = ", and no resource-based policy grants it to the caller" if resource_policies else ""
         text = f"implicitDeny: no identity policy ({names}) allows {target}{also}."
     else:
@@ -95,12 +110,12 @@ def explain(d: AuthorizationDecision) -> str:
             f"implicitDeny: the resource's account {resource_account} allows {who}, but the "
             f"caller's identity policies ({names}) must allow {target} too, and none does."
         )
-    return _hint(text, d, groups[PolicyType.IDENTITY])
+    return _hint(text, d, identity_policies)
 
 
 def _capped(d: AuthorizationDecision, source: list[Match], target: str) -> str:
     cap = PolicyType(d.decided_by)
-    cap_policies = d.policies._groups[cap]
+    cap_policies = d.policies.of(cap)
     if cap is PolicyType.SESSION and not cap_policies:
         return (
             f"implicitDeny: {d.principal.describe()} is a federated user session without a "
@@ -124,9 +139,9 @@ def _caps(d: AuthorizationDecision) -> str:
     types = [m.policy_type for m in d.matched]
     caps = []
     if PolicyType.BOUNDARY in types:
-        caps.append(f"permissions boundary {_names(d.policies._groups[PolicyType.BOUNDARY])}")
+        caps.append(f"permissions boundary {_names(d.policies.of(PolicyType.BOUNDARY))}")
     if PolicyType.SESSION in types:
-        caps.append(f"session policy {_names(d.policies._groups[PolicyType.SESSION])}")
+        caps.append(f"session policy {_names(d.policies.of(PolicyType.SESSION))}")
     return (", within the " + " and the ".join(caps)) if caps else ""
 
 
@@ -137,18 +152,18 @@ def _first(matched: tuple[Match, ...]) -> str:
     return matched[0].label + (f" (and {more} more)" if more else "")
 
 
-def _names(policies: tuple[_Policy, ...]) -> str:
+def _names(policies: tuple[PolicyView, ...]) -> str:
     return ", ".join(p.name for p in policies) or "none"
 
 
-def _none(policies: tuple[_Policy, ...]) -> str:
+def _none(policies: tuple[PolicyView, ...]) -> str:
     return f"{_names(policies)} does not" if policies else "there is none"
 
 
 def _hint(
     text: str,
     d: AuthorizationDecision,
-    policies: tuple[_Policy, ...],
+    policies: tuple[PolicyView, ...],
     *,
     with_principal: bool = False,
 ) -> str:

@@ -39,6 +39,13 @@ STATEMENT_FIELDS = (
     "Condition",
 )
 
+# How deeply a policy may nest objects and arrays. IAM's grammar needs six levels at most
+# (the policy, the Statement list, a statement, Condition, an operator's block, a list of
+# values), so no valid policy comes near; a decoded document given as a Python object has
+# no parser to stop it, and Python's recursive tools (repr, json.dumps) would raise
+# RecursionError on one nested thousands of levels deep.
+MAX_NESTING = 32
+
 SYNTAX = "Syntax errors in policy."
 LEGACY = "The policy failed legacy parsing"
 _VENDOR = re.compile(r"[^a-zA-Z0-9\-.]")
@@ -151,7 +158,55 @@ def _syntax(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
         raise MalformedPolicyError(SYNTAX, "Statement")
     for st, path in zip(raw, where, strict=True):
         _statement_syntax(st, path)
+    deep = nested_too_deeply(doc)
+    if deep is not None:  # only free-form elements (Principal) get this far
+        raise MalformedPolicyError(SYNTAX, json_path_text(deep))
     return [dict(st) for st in raw], where
+
+
+def nested_too_deeply(document: Any, limit: int = MAX_NESTING) -> tuple[str | int, ...] | None:
+    """The path of the policy element (``("Statement", 0, "Principal")``, ``("Id",)``)
+    holding objects or arrays nested more than ``limit`` levels deep, or ``None``.
+
+    Walks with a stack instead of recursing, so no depth (not even a dict that contains
+    itself) can break it; the first such element in document order is the one named."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, Mapping):
+            children = list(value.items())
+        elif isinstance(value, list | tuple):
+            children = list(enumerate(value))
+        else:
+            continue
+        if len(path) >= limit:
+            return _element_path(path)
+        stack.extend((child, (*path, key)) for key, child in reversed(children))
+    return None
+
+
+# Levels a statement element's grammar names below it: Condition's operator and key,
+# Principal's type ("AWS", "Service"...). A too-deep value is reported at that level.
+_NAMED_LEVELS = {"Condition": 2, "Principal": 1, "NotPrincipal": 1}
+
+
+def _element_path(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``path`` cut to the policy element it is in (a top-level field, or a statement's,
+    with the levels its grammar names), as a shallower wrong shape would be reported."""
+    if path[0] != "Statement" or len(path) == 1:
+        return path[:1]
+    end = 3 if isinstance(path[1], int) else 2
+    element = path[end - 1] if len(path) >= end else None
+    named = _NAMED_LEVELS.get(element, 0) if isinstance(element, str) else 0
+    return path[: end + named]
+
+
+def json_path_text(path: tuple[str | int, ...]) -> str:
+    """A path as this module writes it in errors: ``Statement[0].Principal``."""
+    text = str(path[0]) if path else ""
+    for part in path[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
 
 
 def _statement_syntax(st: Any, path: str) -> None:

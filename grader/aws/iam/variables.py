@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+
+from .wildcards import ANY_CHAR, pieces_to_regex
 
 # A request's context keys as conditions and variables read them: lower-cased keys, each
 # with a tuple of IAM strings (``Request.keys``; ``Request.context`` is what the caller gave).
@@ -83,16 +84,12 @@ class Template:
         pieces = self.resolve(context)
         return None if pieces is None else "".join(text for text, _ in pieces)
 
-    def resolve_regex(self, context: ContextKeys, segment: str = ".*") -> str | None:
-        """A regex source for this request, wildcards from the policy text only.
-        ``segment`` is what ``*`` becomes (``[^:]*`` inside an ARN segment)."""
+    def resolve_regex(self, context: ContextKeys, char: str = ANY_CHAR) -> str | None:
+        """A regex source for this request, wildcards from the policy text only (see
+        :func:`~.wildcards.pieces_to_regex`); ``char`` is what ``?`` becomes (``[^:]``
+        inside an ARN field)."""
         pieces = self.resolve(context)
-        if pieces is None:
-            return None
-        return "".join(
-            glob_to_regex(text, segment) if is_pattern else re.escape(text)
-            for text, is_pattern in pieces
-        )
+        return None if pieces is None else pieces_to_regex(pieces, char)
 
 
 def lookup_single(context: ContextKeys, key: str) -> str | None:
@@ -129,18 +126,3 @@ def parse_template(text: str) -> Template | str:
     if not any(isinstance(p, Variable | Escaped) for p in parts):
         return text
     return Template(text, tuple(parts))
-
-
-@lru_cache(maxsize=4096)
-def glob_to_regex(pattern: str, star: str = ".*") -> str:
-    """Regex source for IAM's glob: ``*`` becomes ``star``, ``?`` one character."""
-    one = "." if star == ".*" else "[^:]"
-    out = []
-    for ch in pattern:
-        if ch == "*":
-            out.append(star)
-        elif ch == "?":
-            out.append(one)
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)

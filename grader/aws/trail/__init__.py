@@ -15,7 +15,10 @@ from grader.aws.trail.actions import (
 )
 from grader.aws.trail.generator import GeneratedTrail, generate_trail
 from grader.aws.trail.layout import (
+    SkippedRecord,
     TrailFileError,
+    TrailRead,
+    load_trail,
     log_file_key,
     parse_log_file_name,
     read_log_file,
@@ -52,8 +55,10 @@ __all__ = [
     "Marker",
     "MarkerWindow",
     "PolicyDraft",
+    "SkippedRecord",
     "TrailFileError",
     "TrailPolicyError",
+    "TrailRead",
     "TrailRecordError",
     "action_for",
     "actions_for",
@@ -67,6 +72,7 @@ __all__ = [
     "generate_trail",
     "is_denied",
     "is_service_made",
+    "load_trail",
     "log_file_key",
     "map_event",
     "parse_log_file_name",

@@ -11,8 +11,9 @@ The exceptions are data, in the tables below, each with its source:
 - events that need no permission (``sts:GetCallerIdentity``, console sign-in);
 - events an AWS service made (a service event, or a call a service sent on someone's behalf):
   not the principal's to grant;
-- services whose actions are not named after operations (API Gateway's HTTP verbs), which
-  only a person can map.
+- services whose actions are not named after operations: API Gateway's management calls need
+  an HTTP verb on a resource path (``apigateway:POST`` on ``arn:aws:apigateway:REGION::/restapis``),
+  from the tables in ``apigateway``; only an operation none of them knows is left to a person.
 
 ``iam:PassRole`` never appears as an event: IAM checks it while another call runs (Lambda
 ``CreateFunction`` / ``UpdateFunctionConfiguration`` with a role, CloudFormation with a
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import apigateway
 from .records import (
     CONSOLE_ACTION,
     CONSOLE_SIGN_IN,
@@ -139,13 +141,10 @@ NO_PERMISSION_SOURCES: dict[str, str] = {
     "signin.amazonaws.com": "a console sign-in event, not an API call",
 }
 
-# Services whose IAM actions are not the operation's name, so no table can map them.
-UNMAPPABLE_SOURCES: dict[str, str] = {
-    # API Gateway's management actions are HTTP verbs on resource paths (apigateway:GET ...).
-    # https://docs.aws.amazon.com/apigateway/latest/developerguide/security_iam_service-with-iam.html
-    "apigateway.amazonaws.com": "API Gateway's actions are HTTP verbs (apigateway:GET, "
-    "apigateway:POST, ...) on resource paths; choose them by hand",
-}
+_UNKNOWN_APIGATEWAY = (
+    "API Gateway's actions are HTTP verbs on resource paths (apigateway:GET, apigateway:POST, "
+    "...); {operation} is in no table of them, so choose its verb by hand"
+)
 
 # Where a request names the role it passes (iam:PassRole is checked, never logged).
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html
@@ -167,6 +166,7 @@ RENAMED = "renamed"  # from EVENT_ACTIONS
 VERSIONED = "versioned"  # API version removed from the event name
 NO_PERMISSION = "no-permission"  # needs no IAM permission
 SERVICE_EVENT_KIND = "service-event"  # an AwsServiceEvent: no caller at all
+HTTP_VERB = "http-verb"  # API Gateway: an HTTP verb on a resource path
 UNMAPPABLE = "unmappable"  # a person must choose the actions
 
 
@@ -176,6 +176,8 @@ class EventMapping:
 
     ``service_made`` names the AWS service that sent the call (``invokedBy``); such calls
     are left out of a principal's policy even though ``actions`` says what they needed.
+    ``resources`` holds the ARNs the mapping itself names, where IAM checks the action on a
+    resource the event implies (API Gateway's resource paths); the draft scopes to them.
     """
 
     event_source: str
@@ -185,6 +187,7 @@ class EventMapping:
     kind: str
     note: str = ""
     service_made: str | None = None
+    resources: tuple[str, ...] = ()
 
 
 def _operation(source: str, name: str) -> tuple[str, bool]:
@@ -211,15 +214,20 @@ def map_event(record: Record) -> EventMapping:
     made_by = service_made_by(record)
     event_type = record.get("eventType")
 
-    def result(actions: tuple[str, ...], kind: str, note: str = "") -> EventMapping:
-        return EventMapping(source, name, operation, actions, kind, note, made_by)
+    def result(
+        actions: tuple[str, ...], kind: str, note: str = "", arns: tuple[str, ...] = ()
+    ) -> EventMapping:
+        return EventMapping(source, name, operation, actions, kind, note, made_by, arns)
 
     if event_type == SERVICE_EVENT or identity(record).get("type") == "AWSService":
         return result((), SERVICE_EVENT_KIND, f"made by {made_by}, not by a principal")
     if event_type in (CONSOLE_SIGN_IN, CONSOLE_ACTION) or source in NO_PERMISSION_SOURCES:
         return result((), NO_PERMISSION, NO_PERMISSION_SOURCES.get(source, "a console event"))
-    if source in UNMAPPABLE_SOURCES:
-        return result((), UNMAPPABLE, UNMAPPABLE_SOURCES[source])
+    if source == apigateway.SOURCE:
+        call = apigateway.map_call(operation, record)
+        if call is None:
+            return result((), UNMAPPABLE, _UNKNOWN_APIGATEWAY.format(operation=operation))
+        return result(call.actions, HTTP_VERB, call.note, (call.arn,) if call.arn else ())
     renamed = EVENT_ACTIONS.get((source, operation))
     if renamed is not None:
         if not renamed:

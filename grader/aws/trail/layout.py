@@ -7,6 +7,11 @@ examples" and "Finding your CloudTrail log files" in the CloudTrail User Guide).
 about every five minutes per region, and a file may hold any record from before its
 delivery time, in no particular order. The reader accepts a copied-out folder of plain
 ``.json`` files too; every problem becomes a ``TrailFileError`` naming the file.
+
+Two readers: ``read_trail`` wants every record usable (a generated trail, a test), and
+``load_trail`` skips a record it cannot use (no ``eventTime``, ...) and says which, by file
+and index, because one bad record among thousands should not cost a whole trail, nor pass
+unnoticed. A file that is not a log file at all fails both.
 """
 
 from __future__ import annotations
@@ -90,23 +95,66 @@ def log_files(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def _check_record(path: Path, index: int, record: Any) -> None:
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record a reader left out, and why: ``problem`` starts with ``Records[index]``, and
+    ``path`` is its file (None for records given in memory)."""
+
+    path: Path | None
+    index: int
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path is not None else ""
+        return f"{where}{self.problem} (the record is skipped)"
+
+
+@dataclass(frozen=True)
+class TrailRead:
+    """The usable records of a trail, in the order the files hold them, and those skipped."""
+
+    records: list[dict[str, Any]]
+    skipped: tuple[SkippedRecord, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One line per skipped record, naming its file and index."""
+        return tuple(str(s) for s in self.skipped)
+
+
+def record_problem(index: int, record: Any) -> str | None:
+    """Why ``record`` (``Records[index]``) cannot be used, or None when it can: it must be
+    an object with ``eventTime`` (an ISO 8601 time), ``eventSource`` and ``eventName``."""
     if not isinstance(record, dict):
-        raise TrailFileError(
-            path, f"Records[{index}] is a {type(record).__name__}; each record must be an object"
-        )
+        return f"Records[{index}] is a {type(record).__name__}; each record must be an object"
     for field in _REQUIRED:
         if not isinstance(record.get(field), str) or not record[field]:
-            raise TrailFileError(path, f"Records[{index}] has no {field}")
+            return f"Records[{index}] has no {field}"
     try:
         event_time(record)
     except TrailRecordError as exc:
-        raise TrailFileError(path, f"Records[{index}].eventTime: {exc}") from None
+        return f"Records[{index}].eventTime: {exc}"
+    return None
 
 
-def read_log_file(path: str | Path) -> list[dict[str, Any]]:
-    """The records of one log file, checked: an object with a ``Records`` list of records
-    that each have ``eventTime``, ``eventSource`` and ``eventName``."""
+def split_records(
+    records: Iterable[Any], path: Path | None = None
+) -> tuple[list[dict[str, Any]], list[SkippedRecord]]:
+    """``records`` split into those usable and those skipped (with file and index)."""
+    usable: list[dict[str, Any]] = []
+    skipped: list[SkippedRecord] = []
+    for index, record in enumerate(records):
+        problem = record_problem(index, record)
+        if problem is None:
+            usable.append(record)
+        else:
+            skipped.append(SkippedRecord(path, index, problem))
+    return usable, skipped
+
+
+def _file_records(path: str | Path) -> tuple[Path, list[Any]]:
+    """The unchecked ``Records`` list of one log file; a file that is not a log file (not
+    readable, not gzip, not JSON, no ``Records`` list) is a ``TrailFileError``."""
     p = Path(path)
     try:
         if p.stat().st_size > MAX_FILE_BYTES:
@@ -131,21 +179,55 @@ def read_log_file(path: str | Path) -> list[dict[str, Any]]:
     records = doc["Records"]
     if not isinstance(records, list):
         raise TrailFileError(p, f'"Records" is a {type(records).__name__}; it must be a list')
+    return p, records
+
+
+def read_log_file(path: str | Path) -> list[dict[str, Any]]:
+    """The records of one log file, checked: an object with a ``Records`` list of records
+    that each have ``eventTime``, ``eventSource`` and ``eventName`` (the first that does not
+    is a ``TrailFileError``)."""
+    p, records = _file_records(path)
     for index, record in enumerate(records):
-        _check_record(p, index, record)
+        problem = record_problem(index, record)
+        if problem is not None:
+            raise TrailFileError(p, problem)
     return records
+
+
+def load_log_file(path: str | Path) -> TrailRead:
+    """The usable records of one log file, and the records it skipped."""
+    p, records = _file_records(path)
+    usable, skipped = split_records(records, p)
+    return TrailRead(usable, tuple(skipped))
+
+
+def _trail_files(root: str | Path) -> list[Path]:
+    files = log_files(root)
+    if not files:
+        raise TrailFileError(root, "no CloudTrail log files (*.json.gz or *.json) found here")
+    return files
 
 
 def read_trail(root: str | Path) -> list[dict[str, Any]]:
     """Every record under ``root`` (a trail folder in S3 layout, any folder of log files,
-    or one file), in the order the files hold them. Sort with ``records.sort_records``."""
-    files = log_files(root)
-    if not files:
-        raise TrailFileError(root, "no CloudTrail log files (*.json.gz or *.json) found here")
+    or one file), in the order the files hold them; any unusable record is an error. Sort
+    with ``records.sort_records``."""
     records: list[dict[str, Any]] = []
-    for path in files:
+    for path in _trail_files(root):
         records.extend(read_log_file(path))
     return records
+
+
+def load_trail(root: str | Path) -> TrailRead:
+    """Like ``read_trail``, but a record that cannot be used is skipped and reported in
+    ``TrailRead.skipped`` instead of failing the whole trail."""
+    records: list[dict[str, Any]] = []
+    skipped: list[SkippedRecord] = []
+    for path in _trail_files(root):
+        read = load_log_file(path)
+        records.extend(read.records)
+        skipped.extend(read.skipped)
+    return TrailRead(records, tuple(skipped))
 
 
 def _delivery_time(moment: datetime) -> datetime:

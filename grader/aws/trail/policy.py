@@ -19,7 +19,11 @@ service level; this module maps them when the trail holds them. Calls an AWS ser
 (service events, or ``invokedBy`` calls sent on the principal's behalf) are left out unless
 ``include_service_calls``; note that a service using the caller's own credentials (KMS
 ``Decrypt`` for an SSE-KMS object, CloudFormation without a service role) needs the caller's
-permission, so review those before leaving them out.
+permission, so review those before leaving them out. API Gateway's management calls are
+mapped to their HTTP verbs, scoped to the resource paths the records imply.
+
+Reading a trail folder, a record that cannot be used (no ``eventTime``, ...) is skipped and
+named in ``PolicyDraft.warnings``, which the caller shows: the engine never prints.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GraderError
 from .actions import UNMAPPABLE, EventMapping, check_actions, map_event, passed_roles
-from .layout import read_trail
+from .layout import load_trail, split_records
 from .markers import MarkerWindow, find_marker_windows
 from .records import (
     Record,
@@ -68,6 +72,7 @@ class PolicyDraft:
     resources: dict[str, tuple[str, ...]] = field(default_factory=dict)
     events: int = 0
     windows: tuple[MarkerWindow, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary for ``--json`` output."""
@@ -85,6 +90,7 @@ class PolicyDraft:
             "windows": [
                 {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in self.windows
             ],
+            "warnings": list(self.warnings),
         }
 
 
@@ -181,6 +187,7 @@ def draft_policy(
     unmapped: list[EventMapping] = []
     roles: set[str] = set()
     named: dict[str, set[str]] = defaultdict(set)
+    implied: dict[str, set[str]] = defaultdict(set)
     for record in events:
         mapping = map_event(record)
         if mapping.kind == UNMAPPABLE:
@@ -195,17 +202,13 @@ def draft_policy(
         arns = resource_arns(record)
         for action in mapping.actions:
             named[action].update(arns)
+            implied[action].update(mapping.resources)
     cat = _load_catalog(catalog)
     known, unknown = check_actions(wanted, cat)
-    resources = {}
-    for action in known:
-        found = {
-            arn
-            for original, arns in named.items()
-            if original.casefold() == action.casefold()
-            for arn in arns
-        }
-        resources[action] = tuple(arns_for_action(action, found, cat.resource_types(action)))
+    resources = {
+        action: _scope(action, _arns_of(named, action), _arns_of(implied, action), cat)
+        for action in known
+    }
     return PolicyDraft(
         policy=policy_document(known),
         actions=tuple(known),
@@ -217,6 +220,24 @@ def draft_policy(
         events=len(events),
         windows=tuple(windows),
     )
+
+
+def _arns_of(by_action: dict[str, set[str]], action: str) -> set[str]:
+    """The ARNs gathered for ``action`` under any spelling (the catalog's may differ)."""
+    return {
+        arn
+        for original, arns in by_action.items()
+        if original.casefold() == action.casefold()
+        for arn in arns
+    }
+
+
+def _scope(action: str, named: set[str], implied: set[str], catalog: Catalog) -> tuple[str, ...]:
+    """The ARNs ``action`` can be scoped to: those the records name, kept when the catalog
+    says the action takes their resource type, and those the mapping itself implies (API
+    Gateway's resource paths), kept as they are because IAM checks the action on them."""
+    fitting = arns_for_action(action, named, catalog.resource_types(action))
+    return tuple(sorted(set(fitting) | implied))
 
 
 def generate_policy(
@@ -289,6 +310,60 @@ def scoped_policy(draft: PolicyDraft) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
+def _records_of(trail: str | Path | Iterable[Record]) -> tuple[list[Record], tuple[str, ...]]:
+    """The usable records of a trail folder or of records in memory, and a warning for each
+    record skipped (file and index), so that one bad record does not cost the trail."""
+    if isinstance(trail, str | Path):
+        read = load_trail(trail)
+        return list(read.records), read.warnings
+    usable, skipped = split_records(trail)
+    return list(usable), tuple(str(s) for s in skipped)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _no_calls_error(
+    records: Sequence[Record],
+    principal_arn: str,
+    start: str | datetime | None,
+    end: str | datetime | None,
+    windows: Sequence[MarkerWindow],
+    warnings: Sequence[str],
+) -> TrailPolicyError:
+    """Why the draft is empty, in the words that lead to a fix: every call a service made
+    on the principal's behalf (keep them with the option), or no call by it at all."""
+    ranged = " in that time range" if start or end else ""
+    sent = select_events(
+        records, principal_arn, start, end, windows=windows, include_service_calls=True
+    )
+    if sent:
+        services = sorted({m.service_made for m in map(map_event, sent) if m.service_made})
+        n = len(sent)
+        return TrailPolicyError(
+            f"{n} {_plural(n, 'call', 'calls')} by {principal_arn}{ranged} "
+            f"{_plural(n, 'was', 'were')} made by {_join(services)} on its behalf and "
+            f"{_plural(n, 'is', 'are')} left out; --include-service-calls keeps "
+            f"{_plural(n, 'it', 'them')}"
+        )
+    skipped = ""
+    if warnings:
+        n = len(warnings)
+        skipped = (
+            f"; {n} unusable {_plural(n, 'record was', 'records were')} skipped, "
+            f"the first: {warnings[0]}"
+        )
+    return TrailPolicyError(
+        f"no calls by {principal_arn} in the trail{ranged}; check the ARN (a role ARN "
+        f"matches all its sessions){skipped}"
+    )
+
+
 def trail_policy(
     trail: str | Path | Iterable[Record],
     principal_arn: str,
@@ -297,14 +372,19 @@ def trail_policy(
     *,
     markers: bool = False,
     catalog: Catalog | None = None,
+    include_service_calls: bool = False,
 ) -> PolicyDraft:
-    """What ``grader trail policy TRAIL_DIR --principal ARN [--start T --end T] [--markers]``
-    prints: read the trail (``TrailFileError`` on a bad file), pick the window, draft.
+    """What ``grader trail policy TRAIL_DIR --principal ARN [--start T --end T] [--markers]
+    [--include-service-calls]`` prints: read the trail (``TrailFileError`` on a file that is
+    not a log file; a record that cannot be used is skipped, named in ``warnings``), pick the
+    window, draft.
 
     With ``markers`` the work windows between the principal's marker calls are used (all
     of them, within ``start``/``end`` if given); with no marker pair, ``TrailPolicyError``.
+    With no call of the principal's own, ``TrailPolicyError`` says whether services made its
+    calls (``include_service_calls`` keeps those).
     """
-    records = read_trail(trail) if isinstance(trail, str | Path) else list(trail)
+    records, warnings = _records_of(trail)
     windows: list[MarkerWindow] = []
     if markers:
         windows = find_marker_windows(records, principal_arn)
@@ -313,11 +393,15 @@ def trail_policy(
                 f"no marker window for {principal_arn}: expected two runs of three identical "
                 "read-only calls by it, each within 60 seconds (such as sts GetCallerIdentity)"
             )
-    draft = draft_policy(records, principal_arn, start, end, catalog=catalog, windows=windows)
+    draft = draft_policy(
+        records,
+        principal_arn,
+        start,
+        end,
+        catalog=catalog,
+        windows=windows,
+        include_service_calls=include_service_calls,
+    )
     if draft.events == 0:
-        raise TrailPolicyError(
-            f"no calls by {principal_arn} in the trail"
-            + (" in that time range" if start or end else "")
-            + "; check the ARN (a role ARN matches all its sessions)"
-        )
-    return draft
+        raise _no_calls_error(records, principal_arn, start, end, windows, warnings)
+    return replace(draft, warnings=warnings)

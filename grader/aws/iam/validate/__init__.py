@@ -27,7 +27,16 @@ from typing import Any
 from ..arns import PARTITIONS
 from ..catalog import Catalog, load_catalog
 from ..model import PolicyType
-from ..policy import IDENTITY_QUOTA, SCP_QUOTA, STATEMENT_FIELDS, TOP_FIELDS, VERSIONS
+from ..policy import (
+    IDENTITY_QUOTA,
+    MAX_NESTING,
+    SCP_QUOTA,
+    STATEMENT_FIELDS,
+    TOP_FIELDS,
+    VERSIONS,
+    json_path_text,
+    nested_too_deeply,
+)
 from ..wildcards import wildcard_match
 from .conditions import check_condition, check_variables
 from .findings import FINDING_TYPES, Finding, Location, Position, Span, make_finding
@@ -113,16 +122,20 @@ def validate_policy(
             return [_syntax_finding(text, exc)]
     else:
         doc = document
+    deep = nested_too_deeply(doc)  # before Locator and the checks, which recurse
     run = ValidationRun(
         analyzed,
         resource_type,
         doc.get("Version") if isinstance(doc, Mapping) else None,
         catalog or load_catalog(),
         schema or load_schema(),
-        Locator(text) if text is not None else None,
+        Locator(text) if text is not None and deep is None else None,
     )
     if not isinstance(doc, Mapping):
         run.add("DATA_TYPE_MISMATCH", (), element="The policy", expected="a JSON object")
+        return run.findings
+    if deep is not None:
+        _nested_too_deeply(run, deep)
         return run.findings
     statements = _document(run, doc)
     run.trust = resource_type == TRUST_POLICY or (
@@ -134,6 +147,18 @@ def validate_policy(
     check_across_statements(run, statements)
     order = {kind: i for i, kind in enumerate(FINDING_TYPES)}
     return sorted(run.findings, key=lambda f: order[f.finding_type])
+
+
+def _nested_too_deeply(run: ValidationRun, path: tuple[str | int, ...]) -> None:
+    """One finding for a document nested past ``MAX_NESTING``, at the element holding the
+    deep part, and no other checks: they walk the document recursively, and a learner
+    has to fix this first anyway."""
+    run.add(
+        "DATA_TYPE_MISMATCH",
+        path,
+        element=path[-1] if isinstance(path[-1], str) else json_path_text(path),
+        expected=f"a value whose objects and arrays nest at most {MAX_NESTING} levels deep",
+    )
 
 
 def findings_to_dict(findings: list[Finding]) -> dict[str, Any]:
