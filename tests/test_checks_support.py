@@ -67,3 +67,11 @@ def test_the_policy_gate_names_file_line_and_column_of_broken_json(tmp_path):
     with pytest.raises(CheckFailed) as info:
         learner_policy(tmp_path, "p.json", "x.md")
     assert info.value.found.startswith("p.json:4:1: not valid JSON")
+
+
+def test_counts_read_in_the_singular_for_one():
+    from grader.checks._support import count
+
+    assert count(1, "new action") == "1 new action"
+    assert count(2, "action") == "2 actions"
+    assert count(0, "action") == "0 actions"

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from grader.course.checkinfo import read_checks
+from grader.course.labs import CHECKS_DIR
 from tests.conftest import COURSE, run_grader
+
+# lab3's checks as the course ships them: how many, and how many points in all.
+LAB3_CHECKS = read_checks(CHECKS_DIR / "lab3.py")
+LAB3_POINTS = sum(check.points for check in LAB3_CHECKS)
 
 
 def test_help_lists_every_subcommand():
@@ -106,6 +112,15 @@ def test_bad_learner_file_is_a_failed_gate_with_its_reason(lab3_copy, content, m
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_skip_lines_name_the_gate_once(lab3_copy):
+    (lab3_copy / "operator-policy.json").write_text("{ not json")
+    done = run_grader("check", "lab3", "--path", str(lab3_copy), env={"NO_COLOR": "1"})
+    skips = [line.strip() for line in done.stdout.splitlines() if line.startswith("    skipped")]
+    assert len(skips) > 2, done.stdout
+    assert skips[0].startswith("skipped until this passes: ")
+    assert set(skips[1:]) == {"skipped until the same check passes"}
+
+
 def test_missing_learner_file(lab3_copy):
     (lab3_copy / "viewer-policy.json").unlink()
     done = run_grader("check", "lab3", "--path", str(lab3_copy))
@@ -122,7 +137,7 @@ def test_list_shows_status_from_progress(course_clone):
     assert "not started" in before.stdout
     run_grader("check", "lab3", cwd=course_clone)
     after = run_grader("list", cwd=course_clone)
-    assert "of 10 checks passing" in after.stdout.replace("\n", " ")
+    assert f"of {len(LAB3_CHECKS)} checks passing" in after.stdout.replace("\n", " ")
 
 
 def test_corrupt_progress_is_rebuilt_with_a_one_line_notice(course_clone):
@@ -293,11 +308,11 @@ def test_watch_rechecks_on_save(lab3_copy, lab3_solved):
         wait_for("Watching", 1)
         for name in ("viewer-policy.json", "operator-policy.json"):
             shutil.copy2(lab3_solved / name, lab3_copy / name)
-        wait_for("Score: 18/18", 1)  # the saved solution was graded
+        wait_for(f"Score: {LAB3_POINTS}/{LAB3_POINTS}", 1)  # the saved solution was graded
         wait_for("Watching", 2)
         proc.stdin.write("\n")
         proc.stdin.flush()
-        wait_for("Score: 18/18", 2)  # Enter re-checks too
+        wait_for(f"Score: {LAB3_POINTS}/{LAB3_POINTS}", 2)  # Enter re-checks too
     finally:
         proc.kill()
         proc.wait()

@@ -215,6 +215,18 @@ def test_grants_lists_services_and_access_levels_of_read_only_access():
     assert "s3:GetObject" in [g["action"] for g in data["services"]["s3"]["Read"]]
 
 
+def test_grants_all_lists_every_action_not_a_sample(tmp_path):
+    policy = write_policy(
+        tmp_path, "s3-read.json", {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}
+    )
+    env = {"NO_COLOR": "1", "COLUMNS": "100000"}
+    sample = run_grader("iam", "grants", policy, env=env).stdout
+    every = run_grader("iam", "grants", policy, "--all", env=env).stdout
+    assert "… +" in sample and "… +" not in every
+    for action in ("GetObject", "GetBucketPolicy", "GetObjectAttributes", "GetBucketTagging"):
+        assert action in every
+
+
 def test_grants_names_actions_not_in_the_catalog(tmp_path):
     typo = tmp_path / "typo.json"
     typo.write_text(

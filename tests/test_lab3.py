@@ -97,6 +97,14 @@ WRONG_ANSWERS = {
         with_statement("viewer-policy.json", Action=["ec2:Describe*", "s3:GetObject"]),
         None,
     ),
+    "test_viewer_cannot_read_user_data": (
+        # ec2:Describe* alone: DescribeInstanceAttribute returns user data
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}],
+        },
+        None,
+    ),
     "test_viewer_changes_nothing": (
         add_statement(
             "viewer-policy.json",

@@ -278,6 +278,39 @@ def test_a_generator_hard_coded_to_the_shipped_trail_fails_on_hidden_trails(tmp_
     }
 
 
+# The invokedBy rule dropped: the role's records that a service sent for it are kept.
+KEEPS_INVOKED_BY = generator_with(
+    '        bool(identity.get("invokedBy"))\n        or identity.get("type") == "AWSService"',
+    '        identity.get("type") == "AWSService"',
+)
+
+
+def test_a_generator_without_the_invoked_by_rule_fails(tmp_path):
+    """Every hidden trail holds a call a service sent for the role inside the window
+    (userIdentity.invokedBy in the role's own session): keeping it grants one action too
+    many, and the failure says where that action came from."""
+    results = grade(tmp_path, KEEPS_INVOKED_BY)
+    check = results["test_generated_policy_grants_nothing_else"]
+    assert check.status == "failed", check
+    assert "logs:DescribeLogGroups" in check.found and "invokedBy" in check.found
+    others = {c.id for c in results.values() if c.status != "passed"}
+    assert others == {"test_generated_policy_grants_nothing_else"}
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 3))
+def test_every_hidden_trail_has_a_call_sent_for_the_role(seed):
+    """In-process: on every hidden trail, whatever the seed, the generator without the
+    invokedBy rule grants the service's call, and the reference generator does not."""
+    import types
+
+    lenient = types.ModuleType("lab4_lenient")
+    exec(compile(KEEPS_INVOKED_BY, "generate_policy.py", "exec"), lenient.__dict__)
+    for trail, _region in scenario.hidden_trails(seed):
+        policy = lenient.generate(trail.records, trail.principal_arn)
+        got = {a for s in policy["Statement"] for a in s["Action"]}
+        assert got - set(trail.actions) == {"logs:DescribeLogGroups"}, seed
+
+
 def test_hidden_trails_change_with_the_seed():
     first = scenario.hidden_trails(1)
     second = scenario.hidden_trails(2)

@@ -13,7 +13,7 @@ import pytest
 
 from grader.checks import lab5 as checks
 from grader.checks import lab5_scenario as org_data
-from grader.checks.lab5_scenario import BOUNDARY, BUCKET, DELEGATED, SCP, SESSION
+from grader.checks.lab5_scenario import BOUNDARY, BUCKET, DELEGATED, RCP, SCP, SESSION
 from grader.course.checkinfo import read_checks
 from grader.course.labs import load_course
 from grader.grading.runner import run_lab
@@ -90,6 +90,7 @@ def test_starter_fails_and_shows_which_policy_decided(tmp_path):
 
 
 ORG_ACCOUNTS = [checks.DEV, checks.PROD, checks.SECURITY]
+PERIMETER = "OnlyTheOrganizationAndAWSServicesActingForIt"
 # check that must fail -> the files changed from the solution (a mistake a learner makes)
 WRONG_ANSWERS: dict[str, dict[str, dict]] = {
     # a bucket policy written like an identity policy: no Principal
@@ -213,6 +214,38 @@ WRONG_ANSWERS: dict[str, dict[str, dict]] = {
             "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
         }
     },
+    # an RCP that names the one vendor to keep out, as a bucket policy might
+    "test_rcp_is_a_resource_control_policy": changed(
+        RCP, PERIMETER, Principal={"AWS": "arn:aws:iam::999988887777:root"}, Condition=None
+    ),
+    # today's accounts instead of the organization
+    "test_rcp_lets_the_organization_in": changed(
+        RCP,
+        PERIMETER,
+        Condition={
+            "StringNotEqualsIfExists": {"aws:PrincipalAccount": ORG_ACCOUNTS},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+        },
+    ),
+    # AWS services carry no aws:PrincipalOrgID
+    "test_rcp_lets_aws_services_work_for_the_organization": changed(
+        RCP,
+        PERIMETER,
+        Condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": checks.ORG_ID}},
+    ),
+    # the bucket only: the keys are left open
+    "test_rcp_keeps_everyone_else_out": changed(RCP, PERIMETER, Action="s3:*"),
+    # "nobody makes buckets" in a perimeter that should only keep outsiders out
+    "test_rcp_keeps_the_rest_of_the_lab_working": added(
+        RCP,
+        {
+            "Sid": "NoNewBuckets",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:CreateBucket",
+            "Resource": "*",
+        },
+    ),
 }
 
 
@@ -303,3 +336,57 @@ def test_worlds_differ_between_seeds_and_keep_us_east_1():
         assert "us-east-1" in world.regions
         assert not set(world.regions) & set(checks.APPROVED_REGIONS)
         assert world.new_account not in ORG_ACCOUNTS
+
+
+TASK6 = {
+    "test_rcp_is_a_resource_control_policy",
+    "test_rcp_lets_the_organization_in",
+    "test_rcp_lets_aws_services_work_for_the_organization",
+    "test_rcp_keeps_everyone_else_out",
+    "test_rcp_keeps_the_rest_of_the_lab_working",
+}
+
+
+def test_starter_rcp_fails_task_6_and_the_solution_passes(tmp_path):
+    """The starter's rcp.json (a list of today's accounts, on S3 only) fails the perimeter
+    checks and leaves the other tasks alone; the solution's passes every task-6 check."""
+    starter = json.loads((COURSE / "labs" / "lab5" / RCP).read_text())
+    results = grade(tmp_path / "starter", {RCP: starter})
+    assert {c.name for c in read_checks(LAB.checks_module) if c.task == 6} == TASK6
+    assert results["test_rcp_is_a_resource_control_policy"].status == "passed"
+    for check_id in TASK6 - {"test_rcp_is_a_resource_control_policy"}:
+        assert results[check_id].status == "failed", results[check_id]
+    assert "TODOTask6OnlyTheOrganization" in results["test_rcp_lets_the_organization_in"].found
+    assert "kms:" in results["test_rcp_keeps_everyone_else_out"].found
+    others = {cid: c.status for cid, c in results.items() if cid not in TASK6}
+    assert set(others.values()) == {"passed"}, others
+    solved = grade(tmp_path / "solution")
+    assert {solved[cid].status for cid in TASK6} == {"passed"}
+
+
+def test_rcp_grammar_refuses_what_organizations_refuses():
+    """An Allow, a Principal other than "*", NotPrincipal and NotAction are not an RCP."""
+    ok = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    assert org_data.rcp_grammar({"Statement": [ok]}) == []
+    for wrong, words in (
+        ({**ok, "Effect": "Allow"}, "Effect"),
+        ({**ok, "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}, "Principal"),
+        (
+            {**{k: v for k, v in ok.items() if k != "Principal"}, "NotPrincipal": "*"},
+            "NotPrincipal",
+        ),
+        ({**{k: v for k, v in ok.items() if k != "Action"}, "NotAction": "s3:*"}, "NotAction"),
+    ):
+        problems = org_data.rcp_grammar({"Statement": [wrong]})
+        assert problems and words in problems[0], (wrong, problems)
+
+
+def test_rcp_data_matches_what_the_checks_use():
+    data = COURSE / "labs" / "lab5" / "data"
+    full = json.loads((data / "RCPFullAWSAccess.json").read_text())
+    assert full == org_data.RCP_FULL_ACCESS
+    assert json.loads((data / "careless-share.json").read_text()) == org_data.CARELESS_SHARE
+    organization = json.loads((data / "organization.json").read_text())
+    assert organization["root"]["rcps"] == ["RCPFullAWSAccess", "rcp.json (yours)"]
+    world = checks.make_world(5)
+    assert len(set(world.key_ids)) == 2 and world.key_ids != checks.make_world(6).key_ids

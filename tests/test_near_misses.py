@@ -103,8 +103,16 @@ OTHER = "test_operator_cannot_touch_other_instances"
 SCOPE = "test_operator_is_scoped_to_the_account_and_region"
 
 
+VIEWER = "viewer-policy.json"
+USER_DATA = "test_viewer_cannot_read_user_data"
+
+
 def lab3(name: str, change, fails: str | None = None, *says: str) -> Answer:
     return Answer("lab3", name, OPERATOR, change, fails, says)
+
+
+def lab3_viewer(name: str, change, fails: str | None = None, *says: str) -> Answer:
+    return Answer("lab3", name, VIEWER, change, fails, says)
 
 
 LAB3_WRONG = [
@@ -134,9 +142,20 @@ LAB3_WRONG = [
     lab3("account-?-in-resource",
          setting(0, Resource="arn:aws:ec2:ap-northeast-1:12345678901?:instance/*"),
          SCOPE, "one digit away"),
+    lab3_viewer("describe-star-without-the-user-data-deny",
+                lambda doc: doc.update(Statement=[s for s in doc["Statement"] if s["Effect"] == "Allow"]),
+                USER_DATA, "ec2:DescribeInstanceAttribute", "user data"),
 ]  # fmt: skip
 
 LAB3_EQUIVALENT = [
+    lab3_viewer("describe-actions-listed-without-instance-attribute",
+                lambda doc: doc.update(Statement=[{
+                    "Effect": "Allow", "Resource": "*",
+                    "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeVolumes",
+                               "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                               "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls",
+                               "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways",
+                               "ec2:DescribeVpcEndpoints", "ec2:DescribeTags"]}])),
     lab3("ec2:ResourceTag", setting(0, Condition={"StringEquals": {"ec2:ResourceTag/Environment": "dev"}})),
     lab3("deny-unless-dev-beside-an-allow",
          also(setting(0, Condition=None),
@@ -348,10 +367,90 @@ LAB5_EQUIVALENT = [
 ]  # fmt: skip
 
 
+# ---------------------------------------------------------------- lab5 task 6: the RCP
+
+RCP = "rcp.json"
+PERIMETER = "OnlyTheOrganizationAndAWSServicesActingForIt"
+RCP_GATE = "test_rcp_is_a_resource_control_policy"
+RCP_IN = "test_rcp_lets_the_organization_in"
+RCP_FOR_SERVICES = "test_rcp_lets_aws_services_work_for_the_organization"
+RCP_OUT = "test_rcp_keeps_everyone_else_out"
+RCP_REST = "test_rcp_keeps_the_rest_of_the_lab_working"
+ORG = "o-7fq2k9w4zd"
+NOT_A_SERVICE = {"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}
+RELEASE = ["arn:aws:s3:::acme-release-artifacts", "arn:aws:s3:::acme-release-artifacts/*"]
+# AWS's data perimeter policy examples, resource_control_policies/identity_perimeter_rcp.json
+# and the Organizations User Guide's example "Enforce confused deputy protection", without
+# their placeholders for trusted third parties.
+AWS_IDENTITY_PERIMETER = ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:AssumeRole",
+                          "sts:DecodeAuthorizationMessage", "sts:GetAccessKeyInfo",
+                          "sts:GetFederationToken", "sts:GetServiceBearerToken",
+                          "sts:GetSessionToken", "sts:SetContext"]  # fmt: skip
+CONFUSED_DEPUTY = {
+    "Sid": "EnforceConfusedDeputyProtection", "Effect": "Deny", "Principal": "*",
+    "Action": ["s3:*", "sqs:*", "kms:*", "secretsmanager:*", "sts:*"], "Resource": "*",
+    "Condition": {"StringNotEqualsIfExists": {"aws:SourceOrgID": ORG},
+                  "Null": {"aws:SourceAccount": "false"},
+                  "Bool": {"aws:PrincipalIsAWSService": "true"}},
+}  # fmt: skip
+
+RCP_WRONG = [
+    lab5(RCP, "org-id-not-like-o-7fq2k9w4zd*",
+         setting(PERIMETER, Condition={"StringNotLikeIfExists": {"aws:PrincipalOrgID": ORG + "*"},
+                                       **NOT_A_SERVICE}),
+         RCP_OUT, "in organization o-7fq2k9w4zd", "a suffix added", "no wildcard"),
+    lab5(RCP, "principal-names-the-old-vendor",
+         setting(PERIMETER, Principal={"AWS": "arn:aws:iam::999988887777:root"}, Condition=None),
+         RCP_GATE, 'Principal is always "*"'),
+    lab5(RCP, "not-principal-instead-of-a-condition",
+         setting(PERIMETER, Principal=None, NotPrincipal={"AWS": "arn:aws:iam::410987654321:root"},
+                 Condition=None),
+         RCP_GATE, "NotPrincipal"),
+    lab5(RCP, "allow-the-organization",
+         setting(PERIMETER, Effect="Allow",
+                 Condition={"StringEquals": {"aws:PrincipalOrgID": ORG}}),
+         RCP_GATE, "RCPFullAWSAccess"),
+    lab5(RCP, "org-id-without-if-exists",
+         setting(PERIMETER, Condition={"StringNotEquals": {"aws:PrincipalOrgID": ORG}}),
+         RCP_FOR_SERVICES, "cloudtrail.amazonaws.com", "aws:PrincipalIsAWSService"),
+    lab5(RCP, "only-when-an-org-id-is-there",
+         setting(PERIMETER, Condition={"StringNotEquals": {"aws:PrincipalOrgID": ORG},
+                                       "Null": {"aws:PrincipalOrgID": "false"}}),
+         RCP_OUT, "in no organization"),
+    lab5(RCP, "todays-accounts-instead-of-the-organization",
+         setting(PERIMETER, Condition={"StringNotEqualsIfExists": {"aws:PrincipalAccount": [
+             "210987654321", "310987654321", "410987654321", "510987654321"]}, **NOT_A_SERVICE}),
+         RCP_IN, "the new Workloads account"),
+    lab5(RCP, "the-bucket-only", setting(PERIMETER, Action="s3:*", Resource=RELEASE),
+         RCP_OUT, "kms:Decrypt"),
+    lab5(RCP, "no-buckets-outside-tokyo",
+         adding({"Sid": "NoBucketsOutsideTokyo", "Effect": "Deny", "Principal": "*",
+                 "Action": "s3:CreateBucket", "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:RequestedRegion": "ap-northeast-1"}}}),
+         RCP_REST, "s3:CreateBucket", "allowed without the RCP"),
+]  # fmt: skip
+
+RCP_EQUIVALENT = [
+    lab5(RCP, "aws-identity-perimeter-and-confused-deputy",
+         also(setting(PERIMETER, Action=AWS_IDENTITY_PERIMETER), adding(CONFUSED_DEPUTY))),
+    lab5(RCP, "bucket-and-keys-by-arn",
+         setting(PERIMETER, Resource=[*RELEASE, "arn:aws:kms:*:*:key/*"])),
+    lab5(RCP, "one-statement-per-service",
+         also(setting(PERIMETER, Action="s3:*"),
+              adding({"Sid": "KeysStayInTheOrganization", "Effect": "Deny", "Principal": "*",
+                      "Action": "kms:*", "Resource": "*",
+                      "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": [ORG]},
+                                    **NOT_A_SERVICE}}))),
+    lab5(RCP, "org-id-not-like-without-a-wildcard",
+         setting(PERIMETER, Condition={"StringNotLikeIfExists": {"aws:PrincipalOrgID": ORG},
+                                       **NOT_A_SERVICE})),
+]  # fmt: skip
+
+
 # ---------------------------------------------------------------- grading, once per answer
 
-WRONG = LAB3_WRONG + LAB4_WRONG + LAB5_WRONG
-EQUIVALENT = LAB3_EQUIVALENT + LAB4_EQUIVALENT + LAB5_EQUIVALENT
+WRONG = LAB3_WRONG + LAB4_WRONG + LAB5_WRONG + RCP_WRONG
+EQUIVALENT = LAB3_EQUIVALENT + LAB4_EQUIVALENT + LAB5_EQUIVALENT + RCP_EQUIVALENT
 
 
 @pytest.fixture(scope="module")

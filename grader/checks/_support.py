@@ -44,6 +44,11 @@ def listing(items: list[str], limit: int = 12) -> str:
     return f"{shown} and {rest} more" if rest > 0 else shown
 
 
+def count(number: int, noun: str) -> str:
+    """``1 action``, ``2 actions``: a number with its noun, singular when it is one."""
+    return f"{number} {noun if number == 1 else noun + 's'}"
+
+
 class Decided(Protocol):
     """What the IAM engine answers (``evaluate`` and ``authorize`` alike)."""
 

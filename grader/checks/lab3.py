@@ -14,6 +14,7 @@ import pytest
 from grader.aws.iam import Policy, Request, evaluate
 from grader.checks._support import (
     Verdict,
+    count,
     deploy_role_policies,
     fail,
     judge,
@@ -119,9 +120,46 @@ def test_viewer_reads_no_data(policies: dict[str, Policy]) -> None:
             expected="no action that returns the contents of data",
             found=f"{len(reads)} data-reading actions granted: "
             + listing([f"{entry.action} ({entry.reads})" for entry, _grant in reads], limit=8),
-            fix="remove every service the viewer does not need; for EC2 keep only ec2:Describe*",
+            fix="remove every service the viewer does not need; for EC2 keep only ec2:Describe* "
+            "(with a Deny on ec2:DescribeInstanceAttribute)",
             docs=DOCS + "#task-1",
         )
+
+
+@pytest.mark.check(task=1, points=2)
+def test_viewer_cannot_read_user_data(policies: dict[str, Policy], fleet) -> None:
+    """The viewer cannot read an instance's user data: ec2:DescribeInstanceAttribute, which
+    ec2:Describe* includes, returns it, and user data often holds passwords and keys."""
+    fix = (
+        'add a Deny statement for ec2:DescribeInstanceAttribute on "Resource": "*" beside '
+        "the ec2:Describe* Allow: it is the Describe action that returns user data"
+    )
+    requests = [
+        (f"ec2:DescribeInstanceAttribute on {instance.describe()}", instance)
+        for instance in (fleet["dev"][0], fleet["other"][0])
+    ]
+    judge(
+        [
+            _verdict(
+                policies[VIEWER],
+                Request(action="ec2:DescribeInstanceAttribute", resource="*"),
+                False,
+                'ec2:DescribeInstanceAttribute on "*"',
+                fix,
+            ),
+            *(
+                _verdict(
+                    policies[VIEWER],
+                    instance.request("ec2:DescribeInstanceAttribute"),
+                    False,
+                    what,
+                    fix,
+                )
+                for what, instance in requests
+            ),
+        ],
+        DOCS + "#task-1",
+    )
 
 
 @pytest.mark.check(task=1, points=1)
@@ -135,7 +173,7 @@ def test_viewer_changes_nothing(policies: dict[str, Policy]) -> None:
     if changing:
         fail(
             expected="only Read and List actions",
-            found=f"{len(changing)} actions that change things: {listing(changing)}",
+            found=f"{count(len(changing), 'action')} that change things: {listing(changing)}",
             fix="the viewer's duty is to look; starting and stopping belongs to the operator role",
             docs=DOCS + "#task-1",
         )
@@ -266,7 +304,7 @@ def test_no_wildcard_action_beyond_describe(policies: dict[str, Policy]) -> None
                 ]
                 if beyond:
                     wide.append(
-                        f"{pattern} in {name} ({len(beyond)} actions beyond ec2:Describe*, "
+                        f"{pattern} in {name} ({count(len(beyond), 'action')} beyond ec2:Describe*, "
                         f"e.g. {beyond[0]})"
                     )
     if wide:

@@ -23,6 +23,7 @@ from grader.aws.jsonfile import InputError, load_json
 from grader.aws.trail.records import parse_time
 from grader.checks._support import (
     Verdict,
+    count,
     deploy_role_policies,
     fail,
     judge,
@@ -196,7 +197,8 @@ def test_generated_policy_grants_nothing_else(runs: list[Run]) -> None:
                 f"{a} ({origin.get(a.casefold(), 'used by no call in the window')})" for a in extra
             ]
             fail(
-                expected=f"only the {len(used)} actions the role used in the window of {run.describe()}",
+                expected=f"only the {count(len(used), 'action')} the role used in the window of "
+                f"{run.describe()}",
                 found=f"{len(extra)} more granted: {listing(shown, limit=6)}",
                 fix="keep only the role's own calls (not calls with userIdentity.invokedBy, not "
                 "other roles whose names start alike), only between the two markers, markers "
@@ -351,7 +353,7 @@ def test_deploy_policy_grants_only_the_actions_used(
     extra = [a for a in grants(policies[DEPLOY]).actions if a.casefold() not in allowed]
     if extra:
         fail(
-            expected=f"only the {len(allowed)} actions the deployment used",
+            expected=f"only the {count(len(allowed), 'action')} the deployment used",
             found=f"{len(extra)} more granted: {listing(extra)}",
             fix="remove what the records do not show: the markers, calls outside the window, "
             "other principals' calls",
@@ -470,7 +472,7 @@ def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage:
     if extra:
         fail(
             expected="nothing the original policy did not grant",
-            found=f"{len(extra)} new actions: {listing(extra)}",
+            found=f"{count(len(extra), 'new action')}: {listing(extra)}",
             fix=f"prune only: start again from {ORIGINAL} if needed",
             docs=DOCS + "#task-3",
         )

@@ -1,6 +1,7 @@
 """lab4's hidden inputs: trails made up from the run's seed, and the requests the checks ask.
 
-Task 1's hidden trails (another role, account, Region and day each run), the shipped
+Task 1's hidden trails (another role, account, Region and day each run, each with a call a
+service sent for the role inside the window, which a generator must leave out), the shipped
 trail's ground truth with look-alikes drawn for the run (another app's resources, names one
 suffix, prefix or character away, the same names in the Regions next to the trail's and in
 another account or one a digit away, another role to pass), and the requests task 3 asks of
@@ -13,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,8 +90,58 @@ def hidden_trails(seed: int) -> list[tuple[GeneratedTrail, str]]:
             principal_role=rng.choice(HIDDEN_ROLES),
             start=start,
         )
-        trails.append((trail, region))
+        trails.append((with_a_call_sent_for_the_role(trail, rng), region))
     return trails
+
+
+# A call a service sends for the role, in the role's own session, while the role's work runs
+# (userIdentity.invokedBy names the service). The lab's rule leaves such calls out: the role
+# did not call this API, and in these trails its policy is not what authorized the call.
+SENT_FOR_THE_ROLE = ("logs.amazonaws.com", "DescribeLogGroups", "cloudformation.amazonaws.com")
+
+
+def with_a_call_sent_for_the_role(trail: GeneratedTrail, rng: random.Random) -> GeneratedTrail:
+    """The trail with one record more inside the marker window: the role's session as the
+    identity, ``invokedBy`` set, and an action the role itself never used there. A generator
+    that keeps records with ``invokedBy`` grants that action and fails; the ground truth is
+    unchanged."""
+    source, name, service = SENT_FOR_THE_ROLE
+    mine = [
+        r
+        for r in trail.records
+        if principal_matches(r, trail.principal_arn)
+        and not (r.get("userIdentity") or {}).get("invokedBy")
+        and trail.window_start < event_time(r) < trail.window_end
+    ]
+    if not mine:
+        return trail
+    taken = {event_time(r) for r in trail.records}
+    when = trail.window_start + (trail.window_end - trail.window_start) / 2
+    when = when.replace(microsecond=0)
+    while when in taken:
+        when += timedelta(seconds=1)
+    identity = {**mine[0]["userIdentity"], "invokedBy": service}
+    record: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": mine[0].get("awsRegion"),
+        "sourceIPAddress": service,
+        "userAgent": service,
+        "requestParameters": {"logGroupNamePrefix": "/aws/lambda/"},
+        "responseElements": None,
+        "requestID": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "eventID": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "readOnly": True,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": mine[0].get("recipientAccountId"),
+        "eventCategory": "Management",
+    }
+    records = sorted([*trail.records, record], key=lambda r: r["eventTime"])
+    return replace(trail, records=records)
 
 
 def origin_of_extra(trail: GeneratedTrail) -> dict[str, str]:
@@ -104,7 +155,10 @@ def origin_of_extra(trail: GeneratedTrail) -> dict[str, str]:
         ):
             marker = mapping
         if mapping.service_made:
-            why = f"a call {mapping.service_made} made, not the role"
+            why = (
+                f"a call {mapping.service_made} sent for the role (invokedBy): "
+                "the role did not call it, and its policy is not what authorized it"
+            )
         elif not principal_matches(record, trail.principal_arn):
             who = (record.get("userIdentity") or {}).get("arn", "another principal")
             why = f"a call by {who}"

@@ -1,5 +1,5 @@
 """lab5 — guardrails across policy types: SCP, permissions boundary, delegated
-administration, bucket policy and a break-glass session policy, evaluated together.
+administration, bucket policy, a break-glass session policy and an RCP, evaluated together.
 
 Every verdict is one cell of a decision matrix: a caller (an admin of a member account, a
 developer, an app role a developer made, a break-glass session, a principal of another
@@ -39,8 +39,10 @@ from grader.checks.lab5_scenario import (
     GLOBAL_REGION,
     GUARDDUTY_TAMPERING,
     HOME,
+    MANAGEMENT,
     ORG_ID,
     PROD,
+    RCP,
     REGIONAL_WORK,
     SCP,
     SECURITY,
@@ -53,8 +55,10 @@ from grader.checks.lab5_scenario import (
     hex_digits,
     judge,
     make_world,
+    rcp_grammar,
     regional_actions,
     request,
+    service_request,
 )
 
 DOCS = "least-privilege/lab5.md"
@@ -65,6 +69,7 @@ FILES: dict[str, tuple[PolicyType, str | None, int]] = {
     DELEGATED: (PolicyType.IDENTITY, None, 2),
     BUCKET: (PolicyType.RESOURCE, "AWS::S3::Bucket", 3),
     SESSION: (PolicyType.SESSION, None, 4),
+    RCP: (PolicyType.RCP, None, 6),
 }
 
 
@@ -81,6 +86,8 @@ def world(seed: int) -> World:
 
 def _what(name: str) -> str:
     policy_type = FILES[name][0]
+    if policy_type is PolicyType.RCP:
+        return 'valid IAM: an RCP (Deny statements with "Principal": "*")'
     return "valid IAM: " + (
         "a resource-based policy (with Principal)"
         if policy_type.grammar is PolicyType.RESOURCE
@@ -101,7 +108,7 @@ def _parse_all(lab_dir: Path) -> dict[str, Policy]:
 
 @pytest.fixture(scope="module")
 def policies(lab_dir: Path) -> dict[str, Policy]:
-    """The learner's five files, parsed (the first gate proves they parse)."""
+    """The learner's six files, parsed (the first gate proves they parse)."""
     return _parse_all(lab_dir)
 
 
@@ -125,7 +132,7 @@ def org(policies: dict[str, Policy], world: World) -> Org:
 @pytest.mark.check(task=5, points=1, gate=True)
 def test_every_file_is_valid_iam(lab_dir: Path) -> None:
     """Every file is valid IAM of its kind: the SCP, the boundary, the developers' policy and
-    the session policy without Principal; the bucket policy with one."""
+    the session policy without Principal; the bucket policy and the RCP with one."""
     _parse_all(lab_dir)
 
 
@@ -137,14 +144,16 @@ SIZE_LIMITS = {
     DELEGATED: IDENTITY_QUOTA,
     SESSION: SESSION_POLICY_QUOTA,
     BUCKET: 20_480,
+    RCP: SCP_QUOTA,  # an RCP may hold 5,120 characters too (Organizations quotas)
 }
 
 
 @pytest.mark.check(task=5, points=2, gate=True)
 def test_the_setup_deploys_to_the_sandbox(lab_dir: Path, policies, aws) -> None:
-    """The setup deploys to the sandbox: the SCP attached to the Workloads OU, the boundary
-    and the developers' policy created, an app role created with the boundary, and the bucket
-    with its policy (the session policy within STS's 2,048 characters)."""
+    """The setup deploys to the sandbox: the SCP attached to the Workloads OU, the RCP to the
+    root, the boundary and the developers' policy created, an app role created with the
+    boundary, and the bucket with its policy (the session policy within STS's 2,048
+    characters)."""
     from botocore.exceptions import ClientError
 
     texts = {name: (lab_dir / name).read_text(encoding="utf-8-sig") for name in FILES}
@@ -170,6 +179,14 @@ def test_the_setup_deploys_to_the_sandbox(lab_dir: Path, policies, aws) -> None:
             Type="SERVICE_CONTROL_POLICY",
         )["Policy"]["PolicySummary"]["Id"]
         orgs.attach_policy(PolicyId=scp, TargetId=ou["Id"])
+        orgs.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+        rcp = orgs.create_policy(
+            Content=texts[RCP],
+            Description="Data perimeter",
+            Name="data-perimeter",
+            Type="RESOURCE_CONTROL_POLICY",
+        )["Policy"]["PolicySummary"]["Id"]
+        orgs.attach_policy(PolicyId=rcp, TargetId=root)
         step = "iam"
         iam = aws.client("iam")
         boundary = iam.create_policy(PolicyName="AppRoleBoundary", PolicyDocument=texts[BOUNDARY])
@@ -817,6 +834,7 @@ def _validator_check(documents: dict[str, Any], names: tuple[str, ...], docs: st
 def _cli_type(name: str) -> str:
     return {
         SCP: "scp",
+        RCP: "rcp",
         BUCKET: "resource --resource-type AWS::S3::Bucket",
         BOUNDARY: "boundary",
     }.get(name, "identity")
@@ -846,3 +864,183 @@ def test_bucket_policy_passes_access_analyzer(documents: dict[str, Any]) -> None
 def test_session_policy_passes_access_analyzer(documents: dict[str, Any]) -> None:
     """Access Analyzer's checks find no error or security warning in the session policy."""
     _validator_check(documents, (SESSION,), T4)
+
+
+# ---------------------------------------------------------------- task 6: the data perimeter (RCP)
+
+T6 = DOCS + "#task-6"
+
+
+@pytest.fixture(scope="module")
+def org_with_rcp(policies: dict[str, Policy], world: World) -> Org:
+    return Org(policies, world, rcp=True)
+
+
+def _keys(org: Org) -> list[str]:
+    """The apps' KMS keys: the one that encrypts the release artifacts (prod), the dev app's."""
+    prod, dev = org.w.key_ids
+    return [f"arn:aws:kms:{HOME}:{PROD}:key/{prod}", f"arn:aws:kms:{HOME}:{DEV}:key/{dev}"]
+
+
+def _perimeter_requests(org: Org, *, kms: bool = True) -> list[tuple[str, str]]:
+    """(action, resource): reading, listing and writing artifacts, and using the keys."""
+    key, other = _objects(org)
+    items = [
+        ("s3:GetObject", key),
+        ("s3:PutObject", other),
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET_NAME}"),
+    ]
+    if kms:
+        for arn in _keys(org):
+            items += [("kms:Decrypt", arn), ("kms:GenerateDataKey", arn)]
+    return items
+
+
+def _perimeter_cells(org: Org, callers: list, allowed: bool, fix: str) -> list:
+    cells = []
+    for who, arn, org_id in callers:
+        principal = parse_principal(arn)
+        for action, resource in _perimeter_requests(org, kms=arn is not None):
+            account = PROD if action.startswith("s3:") else resource.split(":")[4]
+            req = request(action, resource, org_id=org_id, principal=arn)
+            cells.append((Cell(who, req, allowed, fix), org.perimeter_set(account), principal))
+    return cells
+
+
+@pytest.mark.check(task=6, points=1, gate="task")
+def test_rcp_is_a_resource_control_policy(documents: dict[str, Any]) -> None:
+    """rcp.json is an RCP AWS Organizations accepts: only Deny statements, each with
+    "Principal": "*" (no NotPrincipal, no NotAction), and Access Analyzer's checks for an
+    RCP find no error or security warning."""
+    problems = rcp_grammar(documents[RCP])
+    if problems:
+        fail(
+            expected='an RCP: Deny statements with "Principal": "*", Action, Resource and '
+            "Condition",
+            found=listing(problems, limit=4),
+            fix='write each statement as a Deny for "Principal": "*" and say who is kept out '
+            "with conditions (aws:PrincipalOrgID, aws:PrincipalIsAWSService); AWS's own "
+            "RCPFullAWSAccess is the only Allow, and it is already attached",
+            docs=T6,
+        )
+    _validator_check(documents, (RCP,), T6)
+
+
+@pytest.mark.check(task=6, points=2)
+def test_rcp_lets_the_organization_in(org: Org) -> None:
+    """Principals of every account of the organization (the management account, the
+    security, dev and prod accounts, and one that joined today) can still read, list and
+    write release artifacts and use the apps' KMS keys."""
+    w = org.w
+    callers = [
+        ("a role of the management account", f"arn:aws:sts::{MANAGEMENT}:assumed-role/Admin/{w.sessions[0]}", ORG_ID),
+        ("an auditor of the security account", f"arn:aws:sts::{SECURITY}:assumed-role/Auditor/{w.sessions[1]}", ORG_ID),
+        ("the dev CI role", f"arn:aws:sts::{DEV}:assumed-role/ci/{w.sessions[2]}", ORG_ID),
+        ("the prod deploy role", f"arn:aws:sts::{PROD}:assumed-role/deployer/{w.sessions[3]}", ORG_ID),
+        (f"a role of the new Workloads account {w.new_account}",
+         f"arn:aws:sts::{w.new_account}:assumed-role/ci/{w.sessions[0]}", ORG_ID),
+    ]  # fmt: skip
+    fix = (
+        'deny only when "aws:PrincipalOrgID" is not the organization\'s ID '
+        f"({ORG_ID}, StringNotEqualsIfExists): not a list of today's accounts, which misses "
+        "the next one"
+    )
+    judge(_perimeter_cells(org, callers, True, fix), T6)
+
+
+@pytest.mark.check(task=6, points=2)
+def test_rcp_lets_aws_services_work_for_the_organization(org: Org) -> None:
+    """AWS services acting for the organization still reach the bucket and the keys:
+    CloudTrail encrypting the organization trail's logs with the prod key, and S3 server
+    access logging delivering logs into the release bucket."""
+    prod_key = _keys(org)[0]
+    trail = f"arn:aws:cloudtrail:{HOME}:{MANAGEMENT}:trail/org-trail"
+    logs = f"arn:aws:s3:::{BUCKET_NAME}/access-logs/{org.w.keys[0]}"
+    fix = (
+        "AWS services carry no aws:PrincipalOrgID: keep them out of the deny with "
+        '"BoolIfExists": {"aws:PrincipalIsAWSService": "false"} beside the organization '
+        "condition (a service's request says whom it acts for in aws:SourceOrgID and "
+        "aws:SourceAccount)"
+    )
+    requests = [
+        ("cloudtrail.amazonaws.com (the organization trail)",
+         service_request("cloudtrail.amazonaws.com", "kms:GenerateDataKey", prod_key, MANAGEMENT, trail)),
+        ("cloudtrail.amazonaws.com (the organization trail)",
+         service_request("cloudtrail.amazonaws.com", "kms:DescribeKey", prod_key, MANAGEMENT, trail)),
+        ("logging.s3.amazonaws.com (server access logs of the prod account)",
+         service_request("logging.s3.amazonaws.com", "s3:PutObject", logs, PROD, f"arn:aws:s3:::{BUCKET_NAME}")),
+    ]  # fmt: skip
+    cells = []
+    for who, req in requests:
+        principal = parse_principal(req.principal)
+        account = PROD if req.action.startswith("s3:") else req.resource.split(":")[4]
+        note = "on behalf of the organization: aws:SourceOrgID=" + ORG_ID
+        cells.append((Cell(who, req, True, fix, note), org.perimeter_set(account), principal))
+    judge(cells, T6)
+
+
+@pytest.mark.check(task=6, points=3)
+def test_rcp_keeps_everyone_else_out(org: Org) -> None:
+    """Even with a bucket policy and key policies that let everyone in, no one outside the
+    organization reads, lists or writes artifacts or uses the keys: not another
+    organization's role (one whose ID only looks alike included), not a user of an account
+    in no organization, not an anonymous caller."""
+    fix = (
+        'Deny s3:* and kms:* to "Principal": "*" when "aws:PrincipalOrgID" is not exactly the '
+        f"organization's ID ({ORG_ID}; StringNotEqualsIfExists, no wildcard: one also matches "
+        "another organization's ID), so that a caller with no organization ID, or none at "
+        "all, is denied too; only AWS services (aws:PrincipalIsAWSService) are exempt"
+    )
+    judge(_perimeter_cells(org, _outsiders(org), False, fix), T6)
+
+
+@pytest.mark.check(task=6, points=1)
+def test_rcp_keeps_the_rest_of_the_lab_working(org: Org, org_with_rcp: Org) -> None:
+    """With the RCP on the root, what the other tasks allow still works: the organization's
+    use of the release bucket, the app roles' work in S3 and SQS, and the administrators'
+    S3 and STS calls."""
+    allowed_items = [(a, r, True, True, "") for a, r in _perimeter_requests(org, kms=False)]
+    admin_items = [
+        (action, template, region, True, "")
+        for action, template in REGIONAL_WORK
+        for region in APPROVED_REGIONS
+    ] + [(action, template, GLOBAL_REGION, True, "") for _s, action, template in GLOBAL_CALLS]
+
+    def cells(o: Org) -> list:
+        app = o.policy_set("app-example", DEV, identity=[o.app_example], boundary=o.p[BOUNDARY])
+        work = []
+        for name, session in zip(o.w.app_roles[:2], o.w.sessions, strict=False):
+            arn = f"arn:aws:sts::{DEV}:assumed-role/{name}/{session}"
+            for action, resource in (
+                ("s3:GetObject", f"arn:aws:s3:::{o.w.dev_buckets[0]}/{o.w.keys[0]}"),
+                ("s3:PutObject", f"arn:aws:s3:::{o.w.dev_buckets[1]}/{o.w.keys[1]}"),
+                ("sqs:SendMessage", f"arn:aws:sqs:{HOME}:{DEV}:{o.w.tables[1]}"),
+            ):
+                work.append((Cell(f"app role {name}", request(action, resource, principal=arn),
+                                  True, ""), app, parse_principal(arn)))  # fmt: skip
+        return (
+            _bucket_cells(o, _bucket_callers(o), allowed_items)
+            + _admin_cells(o, admin_items)
+            + work
+        )
+
+    fix = (
+        "deny only requests from outside the organization: principals of the organization "
+        "carry aws:PrincipalOrgID, so a condition on it (and on aws:PrincipalIsAWSService) "
+        "leaves their work alone"
+    )
+    verdicts = []
+    for (before, ps, principal), (cell, ps_rcp, _p) in zip(
+        cells(org), cells(org_with_rcp), strict=True
+    ):
+        if not authorize(before.request, ps, principal).allowed:
+            continue  # that task's own check reports it
+        verdicts.append(
+            Verdict(
+                cell.describe() + " (allowed without the RCP)",
+                authorize(cell.request, ps_rcp, principal),
+                True,
+                fix,
+            )
+        )
+    judge_verdicts(verdicts, T6)

@@ -10,8 +10,10 @@ top to bottom; it imports no pytest.
 
 from __future__ import annotations
 
+import json
 import random
 import string
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -35,12 +37,13 @@ from grader.checks._support import (
 from grader.checks._support import judge as judge_matrix
 
 # The learner's files, by name; the checks' policies are keyed by them.
-SCP, BOUNDARY, DELEGATED, BUCKET, SESSION = (
+SCP, BOUNDARY, DELEGATED, BUCKET, SESSION, RCP = (
     "scp.json",
     "boundary.json",
     "delegated-admin-policy.json",
     "bucket-policy.json",
     "break-glass-session-policy.json",
+    "rcp.json",
 )
 
 # The organization, as labs/lab5/data/organization.json describes it.
@@ -137,6 +140,15 @@ APP_ROLE_POLICY: dict[str, Any] = {
     ],
 }  # fmt: skip
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # fmt: skip
+# The AWS managed RCP attached at every level once RCPs are enabled, which no one can detach
+# (Organizations User Guide, "Resource control policy examples", RCPFullAWSAccess).
+RCP_FULL_ACCESS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}  # fmt: skip
+# A careless bucket policy or key policy that lets everyone in: with it on the release
+# bucket and the keys, only the RCP stands between them and the rest of the world.
+CARELESS_SHARE = {"Version": "2012-10-17", "Statement": [{"Sid": "ShareWithEveryone", "Effect": "Allow", "Principal": "*", "Action": ["s3:*", "kms:*"], "Resource": "*"}]}  # fmt: skip
+# The elements an RCP may hold (Organizations User Guide, "RCP syntax"): no NotPrincipal and
+# no NotAction; Principal is always "*"; Allow only in AWS's RCPFullAWSAccess.
+RCP_ELEMENTS = frozenset({"Sid", "Effect", "Principal", "Action", "Resource", "NotResource", "Condition"})  # fmt: skip
 # A resource of another account that lets the dev account in (a queue's or a table's
 # policy): only the caller's side, its boundary included, can then keep an app role out.
 SHARED_WITH_DEV = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{DEV}:root"}, "Action": "*", "Resource": "*"}]}  # fmt: skip
@@ -230,6 +242,7 @@ class World:
     users: tuple[str, ...]
     sessions: tuple[str, ...]
     ids: tuple[str, ...] = field(default=())
+    key_ids: tuple[str, ...] = field(default=())  # the apps' KMS keys: prod's, then dev's
 
 
 def make_world(seed: int) -> World:
@@ -282,6 +295,7 @@ def make_world(seed: int) -> World:
         users=tuple(f"{rng.choice(('ci', 'build', 'deploy', 'backup'))}-{hex_digits(rng, 4)}" for _ in range(2)),
         sessions=tuple(f"{rng.choice(('aiko', 'ken', 'mei', 'sora', 'yuto'))}-{hex_digits(rng, 6)}" for _ in range(4)),
         ids=tuple(hex_digits(rng, 12).upper() for _ in range(2)),
+        key_ids=tuple(str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(2)),
     )  # fmt: skip
 
 
@@ -311,9 +325,12 @@ class Cell:
 class Org:
     """Who is who, and the PolicySet of each caller, compiled once."""
 
-    def __init__(self, policies: dict[str, Policy], world: World) -> None:
+    def __init__(self, policies: dict[str, Policy], world: World, *, rcp: bool = False) -> None:
+        """``rcp``: every caller's PolicySet also holds the organization's RCPs (the
+        learner's rcp.json on the root); the other tasks' checks decide without them."""
         self.p = policies
         self.w = world
+        self.with_rcp = rcp
         self.full = parse_policy(ADMIN_POLICY, name="FullAWSAccess")
         self.admin = parse_policy(ADMIN_POLICY, name="AdministratorAccess")
         self._sets: dict[tuple[str, ...], PolicySet] = {}
@@ -326,11 +343,48 @@ class Org:
             ou = OrgLevel("OU Workloads", [self.full, self.p[SCP]])
         return [OrgLevel("root", full), ou, OrgLevel(f"account {account}", full)]
 
+    def rcps(self) -> list[OrgLevel]:
+        """The RCP levels above any member account's resources: RCPFullAWSAccess at every
+        level, and the learner's rcp.json on the root."""
+        full = [self.rcp_full]
+        return [
+            OrgLevel("root", [self.rcp_full, self.p[RCP]]),
+            OrgLevel("the resource's OU", full),
+            OrgLevel("the resource's account", full),
+        ]
+
+    @cached_property
+    def rcp_full(self) -> Policy:
+        return parse_policy(RCP_FULL_ACCESS, name="RCPFullAWSAccess", kind=PolicyType.RCP)
+
+    @cached_property
+    def careless(self) -> Policy:
+        return parse_policy(CARELESS_SHARE, name="a careless policy that shares with everyone",
+                            kind=PolicyType.RESOURCE)  # fmt: skip
+
+    def perimeter_set(self, resource_account: str) -> PolicySet:
+        """What decides a request to the release bucket or an app's key in task 6: the
+        caller's AdministratorAccess (IAM principals), a careless bucket or key policy that
+        lets everyone in, and the RCPs. The SCPs are task 1's and left out, so that only
+        the RCP can keep anyone out."""
+        cache_key = ("perimeter", resource_account)
+        if cache_key not in self._sets:
+            self._sets[cache_key] = PolicySet(
+                identity=[self.admin],
+                resource=[self.careless],
+                rcps=self.rcps(),
+                resource_account=resource_account,
+                management_account=MANAGEMENT,
+            )
+        return self._sets[cache_key]
+
     def policy_set(self, key: str, account: str, **kw: Any) -> PolicySet:
         cache_key = (key, account, kw.get("resource_account") or "")
         if cache_key not in self._sets:
             in_org = account in (SECURITY, DEV, PROD, self.w.new_account)
             kw.setdefault("identity", [self.admin])
+            if self.with_rcp:
+                kw.setdefault("rcps", self.rcps())
             self._sets[cache_key] = PolicySet(
                 scps=self.scps(account) if in_org else (),
                 management_account=MANAGEMENT,
@@ -390,6 +444,51 @@ def beyond_containment(session: Policy) -> list[str]:
         )
         out.append(f"{action} ({why})")
     return out
+
+
+def rcp_grammar(document: Any) -> list[str]:
+    """What makes ``document`` something AWS Organizations refuses as a customer's RCP
+    (Organizations User Guide, "RCP syntax"): each statement a Deny, with "Principal": "*"
+    and none of the elements an RCP cannot hold."""
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    if isinstance(statements, dict):
+        statements = [statements]
+    problems = []
+    for i, st in enumerate(statements):
+        if not isinstance(st, dict):
+            continue
+        where = f"statement {st.get('Sid') or i + 1}"
+        if st.get("Effect") != "Deny":
+            problems.append(f'{where}: "Effect": {json.dumps(st.get("Effect"))} (an RCP you '
+                            'write only denies; the one Allow is AWS\'s RCPFullAWSAccess)')  # fmt: skip
+        for element in sorted(set(st) - RCP_ELEMENTS):
+            problems.append(f"{where}: {element} (an RCP has no {element})")
+        if "Principal" in st and st["Principal"] != "*":
+            problems.append(f'{where}: "Principal": {json.dumps(st["Principal"])} (an RCP\'s '
+                            'Principal is always "*"; name who with conditions)')  # fmt: skip
+    return problems
+
+
+def service_request(
+    service: str,
+    action: str,
+    resource: str,
+    source_account: str,
+    source_arn: str,
+    source_org: str | None = ORG_ID,
+) -> Request:
+    """An AWS service principal's request on behalf of ``source_account``: as AWS sends it,
+    with aws:SourceAccount, aws:SourceArn and aws:SourceOrgID (when that account is in an
+    organization), and no aws:PrincipalOrgID."""
+    context: dict[str, Any] = {
+        "aws:RequestedRegion": HOME,
+        "aws:SecureTransport": True,
+        "aws:SourceAccount": source_account,
+        "aws:SourceArn": source_arn,
+    }
+    if source_org is not None:
+        context["aws:SourceOrgID"] = source_org
+    return Request(action=action, resource=resource, principal=service, context=context)  # fmt: skip
 
 
 def request(

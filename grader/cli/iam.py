@@ -140,6 +140,9 @@ def register(sub: Any) -> None:
         description="List what a policy grants across the IAM action catalog, by service and access level.",
     )
     g.add_argument("policy", type=Path)
+    g.add_argument(
+        "--all", action="store_true", help="list every action granted, not a few per row"
+    )
     g.add_argument("--json", action="store_true", help="print JSON")
     g.set_defaults(run=cmd_grants)
 
@@ -380,13 +383,16 @@ def cmd_grants(args: argparse.Namespace) -> int:
 
     out = console()
     table = Table(title=f"What {args.policy.name} grants", title_justify="left")
-    for column in ("service", "access level", "actions", "examples"):
+    for column in ("service", "access level", "actions", "all" if args.all else "examples"):
         table.add_column(column)
     for service, levels in result.by_service.items():
         for level, actions in levels.items():
-            sample = ", ".join(a.split(":", 1)[1] for a in actions[:4])
-            more = f" … +{len(actions) - 4}" if len(actions) > 4 else ""
-            table.add_row(service, level, str(len(actions)), sample + more)
+            names = [a.split(":", 1)[1] for a in actions]
+            if args.all:
+                sample = ", ".join(names)
+            else:
+                sample = ", ".join(names[:4]) + (f" … +{len(names) - 4}" if len(names) > 4 else "")
+            table.add_row(service, level, str(len(actions)), sample)
     out.print(table)
     totals = result.totals
     out.print(f"{totals['actions']} actions in {totals['services']} services.", highlight=False)

@@ -35,6 +35,7 @@ def render_terminal(
 
     plain = is_plain(console)
     console.print(Text(f"{result.lab} · {result.title}", style="bold"))
+    said_skip = None  # the gate a skip line named last: said once, then "the same gate"
     for check in result.checks:
         symbol, colour = _MARKS.get(check.status, ("?", "red"))
         mark = _ASCII_MARKS.get(check.status, "FAIL") if plain else symbol
@@ -58,7 +59,9 @@ def render_terminal(
             if url:
                 console.print(f"    [bold]read:[/bold] {escape(url)}", highlight=False)
         elif check.status == SKIPPED and check.message:
-            console.print(f"    {escape(check.message)}", style="dim", highlight=False)
+            said = "skipped until the same check passes" if check.message == said_skip else None
+            console.print(f"    {escape(said or check.message)}", style="dim", highlight=False)
+            said_skip = check.message
     if result.problem:
         console.print(f"[bold red]problem:[/bold red] {escape(result.problem)}", highlight=False)
     if result.isolation_note:
