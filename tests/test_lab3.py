@@ -193,3 +193,32 @@ def test_docs_sample_policies_are_valid_iam(path):
     """Every policy shown in the docs parses; ``*.resource.json`` ones as resource policies."""
     kind = "resource" if path.name.endswith(".resource.json") else "identity"
     parse_policy(path.read_text(), name=path.name, kind=kind)
+
+
+# ---------------------------------------------------------------- messages and hints that teach
+
+SCOPED_ARN = "arn:aws:ec2:ap-northeast-1:123456789012:instance/*"
+
+
+def _message(check) -> str:
+    return " ".join(filter(None, (check.expected, check.found, check.fix)))
+
+
+def test_the_scope_failure_names_the_concept_not_the_arn_to_paste(tmp_path):
+    """The starter's operator ("Resource": "*") fails the scope check with the concept (the
+    account and Region in the ARN, no wildcard there) and the docs, not the ARN itself."""
+    check = {c.id: c for c in run_lab(LAB, LAB.folder, seed=3).checks}[
+        "test_operator_is_scoped_to_the_account_and_region"
+    ]
+    assert check.status == "failed"
+    assert SCOPED_ARN not in _message(check)
+    assert "instance/*" not in check.fix
+    for words in ("account", "Region", "wildcard", "data/inventory.json"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/lab3.md#task-3"
+
+
+def test_only_the_last_hint_of_task_3_gives_the_arn():
+    hints = [h.text for h in LAB.hints if h.task == 3]
+    assert len(hints) >= 3
+    assert [i for i, text in enumerate(hints) if SCOPED_ARN in text] == [len(hints) - 1]

@@ -97,6 +97,7 @@ def test_starter_fails_each_task(tmp_path):
         "test_generated_policy_grants_nothing_else",
         "test_deploy_policy_denies_lookalikes",
         "test_deploy_policy_allows_what_the_window_used",  # the draft lacks iam:PassRole
+        "test_deploy_policy_passes_only_that_role_to_that_service",  # ... so it limits none
         "test_legacy_policy_drops_unused_services",
     ):
         assert by_id[check].status == "failed", check
@@ -412,3 +413,50 @@ def test_learner_generator_stands_alone(folder):
         for alias in node.names
     }
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+# ---------------------------------------------------------------- messages and hints that teach
+
+CUTOFF = "2024-04-01"
+UNUSED = ("Athena", "EC2", "Glue", "Kinesis", "SNS", "athena", "glue", "kinesis", "sns")
+
+
+def test_the_pruning_failure_names_the_rule_not_the_date_or_the_services(tmp_path):
+    """The untouched legacy policy fails with the rule (90 days before the report, from
+    data/last-accessed.json) and how many services break it, not the cutoff date it works
+    out nor the services to remove."""
+    check = {c.id: c for c in run_lab(LAB, LAB.folder, seed=3).checks}[
+        "test_legacy_policy_drops_unused_services"
+    ]
+    assert check.status == "failed"
+    message = " ".join(filter(None, (check.expected, check.found, check.fix)))
+    assert CUTOFF not in message
+    for name in UNUSED:
+        assert name not in message, name
+    for words in ("90 days", "last-accessed", "JobCompletionDate", "LastAuthenticated"):
+        assert words in message, words
+    assert "5 services" in check.found and "never used" in check.found
+    assert check.docs == "least-privilege/lab4.md#task-3"
+
+
+def test_only_the_last_hint_of_task_3_works_out_the_date_and_the_services():
+    hints = [h.text for h in LAB.hints if h.task == 3]
+    for literal in (CUTOFF, "AWS Glue", "AdHocAnalytics"):
+        assert [i for i, t in enumerate(hints) if literal in t] == [len(hints) - 1], literal
+
+
+# ---------------------------------------------------------------- no points for what is not there
+
+
+def test_a_policy_without_pass_role_does_not_pass_the_pass_role_check(tmp_path):
+    """The "passes only that role" check needs a PassRole to judge: a policy that grants
+    none (the untouched draft, or the solution without its PassRole statement) fails it."""
+    no_pass_role = deploy_with(
+        lambda d: d["Statement"].remove(sid(d, "PassTheStackRoleToCloudFormation"))
+    )
+    check = grade(tmp_path, deploy=no_pass_role)[
+        "test_deploy_policy_passes_only_that_role_to_that_service"
+    ]
+    assert check.status == "failed"
+    assert "no statement grants iam:PassRole" in check.found
+    assert check.docs == "least-privilege/lab4.md#task-2"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.aws.iam import Request
 from grader.checks import lab5 as checks
 from grader.checks import lab5_scenario as org_data
 from grader.checks.lab5_scenario import BOUNDARY, BUCKET, DELEGATED, RCP, SCP, SESSION
@@ -85,6 +86,10 @@ def test_starter_fails_and_shows_which_policy_decided(tmp_path):
     assert "ALLOW_WITH_NOT_PRINCIPAL" in nat.found
     outside = by_id["test_bucket_refuses_everyone_outside_the_organization"]
     assert "TODOTask3EveryoneButTheOldVendor" in outside.found
+    # no Region deny over us-east-1 yet: the global services' exemption earns nothing
+    exempts = by_id["test_scp_exempts_global_services"]
+    assert exempts.status == "failed"
+    assert "there is no Region deny there to exempt them from" in exempts.found
     session = by_id["test_break_glass_session_can_do_nothing_else"]
     assert "session policy break-glass-session-policy.json" in session.found
 
@@ -390,3 +395,93 @@ def test_rcp_data_matches_what_the_checks_use():
     assert organization["root"]["rcps"] == ["RCPFullAWSAccess", "rcp.json (yours)"]
     world = checks.make_world(5)
     assert len(set(world.key_ids)) == 2 and world.key_ids != checks.make_world(6).key_ids
+
+
+# ---------------------------------------------------------------- messages and hints that teach
+
+TAMPERING = org_data.CLOUDTRAIL_TAMPERING + org_data.GUARDDUTY_TAMPERING
+
+
+def _message(check) -> str:
+    return " ".join(filter(None, (check.expected, check.found, check.fix)))
+
+
+@pytest.fixture(scope="module")
+def starter() -> dict:
+    return {c.id: c for c in run_lab(LAB, LAB.folder, seed=3).checks}
+
+
+def test_the_audit_failure_names_the_concept_not_the_action_list(starter):
+    """The starter denies only cloudtrail:StopLogging: the failure names the request that
+    got through and the concept (stop, delete or reconfigure the trail or the detector),
+    not the list of actions to research."""
+    check = starter["test_scp_keeps_cloudtrail_and_guardduty_running"]
+    assert check.status == "failed"
+    assert ", ".join(TAMPERING) not in _message(check)
+    assert not any(action in check.fix for action in TAMPERING)
+    for words in ("CloudTrail", "GuardDuty", "stops, deletes or reconfigures", "Write"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/lab5.md#task-1"
+
+
+@pytest.mark.parametrize(
+    "check_id",
+    [
+        "test_developers_cannot_create_roles_without_the_boundary",
+        "test_developers_cannot_remove_or_change_the_boundary",
+        "test_developers_cannot_escalate",
+    ],
+)
+def test_the_boundary_failures_name_the_key_not_the_condition_to_paste(starter, check_id):
+    """The starter's iam:* fails the delegation checks with the concept (the boundary the
+    request carries, the /app/ path), never the operator with its key and value, nor the
+    ARN to paste."""
+    check = starter[check_id]
+    assert check.status == "failed"
+    assert "StringEquals" not in _message(check) and "ArnEquals" not in _message(check)
+    assert '"iam:PermissionsBoundary":' not in _message(check)
+    assert org_data.BOUNDARY_ARN not in check.fix
+    assert "role/app/*" not in check.fix and "lambda.amazonaws.com" not in check.fix
+    assert check.docs == "least-privilege/lab5.md#task-2"
+
+
+@pytest.mark.parametrize(
+    "task, literals",
+    [
+        (1, [", ".join(f"`{a}`" for a in TAMPERING[:4]), "`guardduty:UpdateDetector`"]),
+        (2, ['"StringEquals": {"iam:PermissionsBoundary"', org_data.BOUNDARY_ARN]),
+    ],
+)
+def test_only_the_last_hint_of_a_task_gives_the_answer(task, literals):
+    hints = [h.text for h in LAB.hints if h.task == task]
+    for literal in literals:
+        holders = [i for i, text in enumerate(hints) if literal in " ".join(text.split())]
+        assert holders == [len(hints) - 1], (literal, holders)
+
+
+def test_a_request_shows_its_condition_keys_as_documented():
+    """The engine reads keys lower-cased; the message shows them as AWS documents them."""
+    req = Request(
+        action="iam:CreateRole",
+        resource="arn:aws:iam::410987654321:role/app/x",
+        context={"aws:RequestedRegion": "us-east-1", "iam:PermissionsBoundary": "arn:b"},
+    )
+    text = org_data.Cell("a developer", req, False, "").describe()
+    assert "iam:PermissionsBoundary=arn:b" in text
+    assert "iam:permissionsboundary" not in text
+
+
+def test_a_refused_request_says_it_carried_no_boundary(starter):
+    check = starter["test_developers_cannot_create_roles_without_the_boundary"]
+    assert check.status == "failed"
+    assert check.expected.startswith("a developer: iam:CreateRole on ")
+    assert "(no boundary in the request) to be denied" in check.expected
+    assert "iam:permissionsboundary" not in _message(check)
+
+
+def test_an_scp_without_a_region_deny_does_not_pass_the_exemption_check(tmp_path):
+    results = grade(tmp_path, without(SCP, "OnlyApprovedRegions"))
+    check = results["test_scp_exempts_global_services"]
+    assert check.status == "failed"
+    assert "us-east-1" in check.found and "ec2:RunInstances" in check.found
+    assert results["test_scp_keeps_accounts_in_the_organization"].status == "passed"

@@ -309,7 +309,7 @@ LAB5_WRONG = [
     lab5(DELEGATED, "boundary-arn-like-*AppRoleBoundary",
          setting("CreateAndManageAppRolesOnlyWithTheBoundary",
                  Condition={"ArnLike": {"iam:PermissionsBoundary": "arn:aws:iam::410987654321:policy/*AppRoleBoundary"}}),
-         NO_LOOKALIKE_BOUNDARY, "a prefix added", "the exact ARN"),
+         NO_LOOKALIKE_BOUNDARY, "a prefix added", "the exact ARN", "iam:PermissionsBoundary=arn:"),
     lab5(DELEGATED, "boundary-like-AppRoleBoundar?",
          setting("CreateAndManageAppRolesOnlyWithTheBoundary",
                  Condition={"StringLike": {"iam:PermissionsBoundary": BOUNDARY_ARN[:-1] + "?"}}),

@@ -190,3 +190,49 @@ def test_api_gateway_calls_are_drafted_and_scoped(tmp_path):
         "apigateway:PATCH": ["arn:aws:apigateway:us-east-1::/restapis/a1/resources/r1/methods/GET"],
     }
     assert "not mapped" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "event, actions, why",
+    [
+        (("s3.amazonaws.com", "HeadObject"), "s3:GetObject", "the permission has another name"),
+        (
+            ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"),
+            "lambda:UpdateFunctionCode",
+            "API version",
+        ),
+        (
+            ("monitoring.amazonaws.com", "PutMetricAlarm"),
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:",
+        ),
+        (("sts.amazonaws.com", "GetCallerIdentity"), "none", "needs no IAM permission"),
+        (("ec2.amazonaws.com", "StartInstances"), "ec2:StartInstances", "the default rule"),
+    ],
+)
+def test_trail_actions_says_what_one_event_needs_and_why(event, actions, why):
+    done = run_grader("trail", "actions", *event)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()[:2]
+    assert first == f"{event[0]} {event[1]}: {actions}"
+    assert why in second
+
+
+def test_trail_actions_reads_request_parameters_where_they_matter():
+    done = run_grader("trail", "actions", "s3.amazonaws.com", "GetObject", "--param", "versionId=7")
+    assert done.stdout.startswith("s3.amazonaws.com GetObject: s3:GetObjectVersion")
+
+
+def test_trail_actions_lists_every_exception_offline():
+    from grader.aws.trail.actions import EVENT_ACTIONS
+
+    done = run_grader("trail", "actions", "--list")
+    assert done.returncode == 0
+    for source, operation in EVENT_ACTIONS:
+        assert f"{source} {operation} -> " in done.stdout
+    assert "monitoring.amazonaws.com -> cloudwatch:" in done.stdout
+
+
+def test_trail_actions_needs_an_event_or_list():
+    done = run_grader("trail", "actions")
+    assert done.returncode == 2 and "--list" in done.stderr

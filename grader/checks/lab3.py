@@ -21,7 +21,7 @@ from grader.checks._support import (
     learner_policy,
     listing,
 )
-from grader.checks.lab3_scenario import ACCOUNT, REGION, Instance, make_fleet
+from grader.checks.lab3_scenario import ACCOUNT, Instance, make_fleet
 
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
 DOCS = "least-privilege/lab3.md"
@@ -321,9 +321,10 @@ def test_operator_is_scoped_to_the_account_and_region(policies: dict[str, Policy
     """The operator's rights stop at the team's account and Region: a dev instance in
     another account or Region, even the next one, is out of reach."""
     fix = (
-        f"scope Resource to arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*, with no wildcard in "
-        "the Region or the account: ap-northeast-? or ap-northeast-* also matches "
-        "ap-northeast-2, and 12345678901? another account"
+        "scope the operator's Resource to instance ARNs of the team's own account and Region "
+        "(data/inventory.json names them), each part written out whole: a wildcard in the "
+        "Region or the account part of an ARN also matches the next Region, or an account "
+        "one digit away"
     )
     judge(
         [

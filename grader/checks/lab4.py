@@ -291,6 +291,18 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
 ) -> None:
     """deploy-role-policy.json passes only the role the records pass, and only to the service
     they pass it to (iam:PassedToService)."""
+    from grader.aws.iam.catalog import grants
+
+    if shipped.passed and grants(policies[DEPLOY]).get("iam:PassRole") is None:
+        fail(
+            expected="iam:PassRole for the role the change set passes, limited to that role "
+            "and the service it is passed to",
+            found="no statement grants iam:PassRole: there is nothing yet to limit",
+            fix="a request that names a role for a service to use needs iam:PassRole on that "
+            "role; CloudTrail never logs it, so read it from the request parameters, then "
+            "limit it to that one role and service",
+            docs=DOCS + "#task-2",
+        )
     requests = []
     for role, source in sorted(shipped.passed.items()):
         other_service = (
@@ -460,11 +472,20 @@ def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage:
     granted = grants(policies[LEGACY])
     stale = sorted({g.service for g in granted.actions.values() if g.service in usage.unused})
     if stale:
+        never = sum(1 for s in stale if usage.unused[s].endswith("never used"))
+        kinds = [
+            *([f"{never} never used"] if never else []),
+            *([f"{len(stale) - never} last used before the cutoff"] if len(stale) > never else []),
+        ]
         fail(
-            expected=f"no action of a service unused since {usage.cutoff:%Y-%m-%d}",
-            found="still granted: " + listing([usage.unused[s] for s in stale]),
-            fix="remove those services' actions (and their resources) from every statement; "
-            "a statement that mixes services keeps its used ones",
+            expected="no action of a service the role has not used in the 90 days before the "
+            "last-accessed report",
+            found=f"{count(len(stale), 'service')} the report shows unused still granted "
+            f"({' and '.join(kinds)})",
+            fix="find the cutoff (JobCompletionDate in data/last-accessed.json, minus 90 days), "
+            "compare each service's LastAuthenticated with it, and remove every action and "
+            "resource of a service used before it or never; a statement that mixes services "
+            "keeps its used ones",
             docs=DOCS + "#task-3",
         )
     before = grants(usage.original)

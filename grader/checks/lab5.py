@@ -289,9 +289,10 @@ def test_scp_keeps_cloudtrail_and_guardduty_running(org: Org) -> None:
         )
         items.append(
             (action, resource, HOME, False,
-             f"deny {action} in scp.json: each of "
-             + ", ".join(CLOUDTRAIL_TAMPERING + GUARDDUTY_TAMPERING)
-             + " stops, removes or blinds the service")
+             "deny in scp.json every CloudTrail and GuardDuty action that stops, deletes or "
+             "reconfigures the trail or the detector (StopLogging is only one of them): a trail "
+             "that records nothing, or a detector cut off from the security account, is "
+             "stopped in all but name (look them up among the Write actions)")
         )  # fmt: skip
     for action, resource in SECURITY_READS:
         items.append(
@@ -368,6 +369,25 @@ def test_scp_exempts_global_services(org: Org) -> None:
              "and the others), as AWS's example SCP does; their requests name us-east-1")
         )  # fmt: skip
     judge(_admin_cells(org, items), T1)
+    # An SCP with no Region deny over us-east-1 exempts nothing: the calls above then work
+    # because nothing stops them, which earns no point.
+    work = [a for a, _template in REGIONAL_WORK]
+    through = [
+        a
+        for a in work
+        if evaluate([org.p[SCP]], request(a, "*", GLOBAL_REGION)).decision != EXPLICIT_DENY
+    ]
+    if through:
+        fail(
+            expected=f"a Region deny in scp.json that covers {GLOBAL_REGION}, with the global "
+            "services exempted from it",
+            found=f"scp.json does not deny {listing(through)} in {GLOBAL_REGION} (the Region "
+            "global services' calls arrive in): there is no Region deny there to exempt them "
+            "from",
+            fix="deny regional work outside the approved Regions, us-east-1 included, and "
+            "exempt only the global services from that deny",
+            docs=T1,
+        )
 
 
 # ---------------------------------------------------------------- task 2: boundary + delegation
@@ -389,6 +409,8 @@ def _developer_cells(org: Org, items: list[tuple[str, str, bool, str, dict[str, 
             context={"aws:RequestedRegion": region, "aws:PrincipalOrgID": ORG_ID, **context},
         )
         note = org.w.notes.get(context.get("iam:PermissionsBoundary", ""), "")
+        if action in SETS_A_BOUNDARY and "iam:PermissionsBoundary" not in context:
+            note = "no boundary in the request"
         cells.append((Cell("a developer", req, allowed, fix, note), ps, principal))
     return cells
 
@@ -398,6 +420,12 @@ def _role(name: str, path: str = "/app/") -> str:
 
 
 WITH_BOUNDARY = {"iam:PermissionsBoundary": BOUNDARY_ARN}
+# The requests that carry iam:PermissionsBoundary when the role has (or is given) a boundary
+# (Service Authorization Reference, IAM's actions table).
+SETS_A_BOUNDARY = frozenset(
+    {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
+     "iam:PutRolePermissionsBoundary", "iam:DeleteRolePolicy", "iam:DetachRolePolicy"}
+)  # fmt: skip
 
 
 @pytest.mark.check(task=2, points=2)
@@ -405,9 +433,8 @@ def test_developers_create_app_roles_with_the_boundary(org: Org) -> None:
     """Developers can create roles under /app/ with the AppRoleBoundary boundary, give those
     roles policies, and pass them to Lambda."""
     fix = (
-        "allow iam:CreateRole, iam:PutRolePolicy and iam:AttachRolePolicy on "
-        f"arn:aws:iam::{DEV}:role/app/* when iam:PermissionsBoundary is the boundary's ARN, "
-        "and iam:PassRole on those roles when iam:PassedToService is lambda.amazonaws.com"
+        "let developers create roles under the /app/ path and give them policies when the "
+        "request carries the AppRoleBoundary boundary, and pass those roles to Lambda"
     )
     items = []
     for name in org.w.app_roles:
@@ -429,11 +456,14 @@ def test_developers_cannot_create_roles_without_the_boundary(org: Org) -> None:
     outside /app/, nor give policies to a role that lacks the boundary."""
     w = org.w
     need = (
-        f'require "iam:PermissionsBoundary": "{BOUNDARY_ARN}" (StringEquals or ArnEquals, the '
-        "exact ARN: a wildcard also matches a policy whose name only looks alike) on "
-        "CreateRole, PutRolePolicy and AttachRolePolicy"
+        "make CreateRole, PutRolePolicy and AttachRolePolicy conditional on the boundary the "
+        "request carries (the condition key iam:PermissionsBoundary) being AppRoleBoundary, "
+        "matched as the exact ARN: a wildcard also matches a policy whose name only looks alike"
     )
-    path = "limit the Resource to arn:aws:iam::" + DEV + ":role/app/* (the path ends with a slash)"
+    path = (
+        "limit the roles developers manage to the /app/ path: a role's path is part of its "
+        "ARN, and it ends with a slash (/application/ is another path)"
+    )
     items = []
     for name in w.app_roles[:2]:
         role = _role(name)
@@ -468,8 +498,8 @@ def test_developers_cannot_remove_or_change_the_boundary(org: Org) -> None:
     for lookalike in w.lookalike_boundaries:
         items.append(
             ("iam:PutRolePermissionsBoundary", _role(w.app_roles[1]), False,
-             "allow iam:PutRolePermissionsBoundary only when iam:PermissionsBoundary is the "
-             "boundary's exact ARN (StringEquals or ArnEquals, no wildcard)",
+             "allow iam:PutRolePermissionsBoundary only under the same boundary condition as "
+             "CreateRole: the exact ARN of AppRoleBoundary, no wildcard",
              {"iam:PermissionsBoundary": lookalike})
         )  # fmt: skip
     for action in (
@@ -480,8 +510,9 @@ def test_developers_cannot_remove_or_change_the_boundary(org: Org) -> None:
     ):
         items.append(
             (action, BOUNDARY_ARN, False,
-             f"deny {action} (and the other policy-version actions) on {BOUNDARY_ARN}: "
-             "whoever edits the boundary edits every app role's ceiling", {})
+             "deny the actions that edit or delete a managed policy (its versions too) on the "
+             "boundary policy itself: whoever edits the boundary edits every app role's "
+             "ceiling", {})
         )  # fmt: skip
     judge(_developer_cells(org, items), T2)
 
@@ -493,7 +524,7 @@ def test_developers_cannot_escalate(org: Org) -> None:
     w = org.w
     own = f"arn:aws:iam::{DEV}:role/Developer"
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
-    fix = "grant IAM actions only on arn:aws:iam::" + DEV + ":role/app/*, and no iam:*"
+    fix = "grant IAM actions only on the app roles (the /app/ path), never iam:* on every role"
     items = [
         ("iam:CreateUser", f"arn:aws:iam::{DEV}:user/{w.users[0]}", False, fix, WITH_BOUNDARY),
         ("iam:CreateAccessKey", f"arn:aws:iam::{DEV}:user/{w.users[1]}", False, fix, {}),
@@ -503,7 +534,8 @@ def test_developers_cannot_escalate(org: Org) -> None:
         ("iam:AttachUserPolicy", f"arn:aws:iam::{DEV}:user/{w.users[0]}", False, fix,
          {"iam:PolicyARN": admin}),
         ("iam:PassRole", _role(w.app_roles[0]), False,
-         'add a Condition "iam:PassedToService": "lambda.amazonaws.com" to iam:PassRole',
+         "limit iam:PassRole to the one service the app roles are for (the condition key "
+         "iam:PassedToService): a role passed to EC2 runs with its rights on an instance",
          {"iam:PassedToService": "ec2.amazonaws.com"}),
         ("iam:PassRole", _role(w.app_roles[0], w.other_paths[2]), False,
          "allow iam:PassRole only on roles under /app/ (never on *)",

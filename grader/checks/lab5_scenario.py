@@ -314,7 +314,12 @@ class Cell:
         region = r.keys.get("aws:requestedregion", ("?",))[0]
         tls = r.keys.get("aws:securetransport", ("true",))[0]
         extra = "" if tls == "true" else ", without TLS"
-        more = [f"{k}={'/'.join(v)}" for k, v in r.keys.items() if k.startswith("iam:")]
+        # The engine reads keys lower-cased; show each as the request wrote it, which is
+        # how the Service Authorization Reference spells it (iam:PermissionsBoundary).
+        spelled = {key.lower(): key for key in r.context}
+        more = [
+            f"{spelled.get(k, k)}={'/'.join(v)}" for k, v in r.keys.items() if k.startswith("iam:")
+        ]
         if more:
             extra += ", " + ", ".join(more)
         if self.note:

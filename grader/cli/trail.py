@@ -55,6 +55,96 @@ def register(sub: Any) -> None:
     )
     t.add_argument("--json", action="store_true", help="print the draft with its notes as JSON")
     t.set_defaults(run=cmd_policy)
+    _register_actions(trail)
+
+
+def _register_actions(trail: Any) -> None:
+    a = trail.add_parser(
+        "actions",
+        help="the IAM actions one CloudTrail event needs, offline",
+        description="Say which IAM actions a CloudTrail event needed and why (the default "
+        "rule, a renamed permission, an API version in the event name, no permission at all, "
+        "an HTTP verb for API Gateway), or list every exception the course knows with --list. "
+        "The offline reference for lab 4.",
+    )
+    a.add_argument("event_source", nargs="?", metavar="EVENT_SOURCE", help="e.g. s3.amazonaws.com")
+    a.add_argument("event_name", nargs="?", metavar="EVENT_NAME", help="e.g. HeadObject")
+    a.add_argument(
+        "--param",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a requestParameters field, where the mapping depends on it (e.g. versionId=1)",
+    )
+    a.add_argument("--list", action="store_true", help="every exception to <prefix>:<eventName>")
+    a.set_defaults(run=cmd_actions)
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    from grader.aws.trail.actions import (
+        EVENT_ACTIONS,
+        NO_PERMISSION_SOURCES,
+        S3_VERSIONED_ACTIONS,
+        VERSIONED_EVENT_NAMES,
+        map_event,
+    )
+    from grader.aws.trail.sources import EVENT_SOURCE_PREFIX
+
+    if args.list:
+        if args.event_source or args.event_name:
+            raise UsageError("give either EVENT_SOURCE EVENT_NAME or --list, not both")
+        print("Endpoints whose IAM prefix differs from their name:")
+        for source, prefix in sorted(EVENT_SOURCE_PREFIX.items()):
+            print(f"  {source} -> {prefix}:")
+        print("Operations whose permission has another name (or needs none):")
+        for (source, operation), actions in sorted(EVENT_ACTIONS.items()):
+            print(f"  {source} {operation} -> {', '.join(actions) or '(no permission)'}")
+        print("S3 operations on a version (requestParameters.versionId):")
+        for action, versioned in sorted(S3_VERSIONED_ACTIONS.items()):
+            print(f"  {action} -> {versioned}")
+        print("Event names that carry an API version (the version is not part of the action):")
+        for source, pattern in sorted(VERSIONED_EVENT_NAMES.items()):
+            print(f"  {source}: {pattern.pattern}")
+        print("Endpoints whose calls need no IAM permission:")
+        for source, why in sorted(NO_PERMISSION_SOURCES.items()):
+            print(f"  {source}: {why}")
+        return ExitCode.OK
+    if not (args.event_source and args.event_name):
+        raise UsageError(
+            "give EVENT_SOURCE EVENT_NAME (e.g. s3.amazonaws.com HeadObject) or --list"
+        )
+    params: dict[str, str] = {}
+    for pair in args.param:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param {pair!r}: expected KEY=VALUE, e.g. versionId=1")
+        params[key] = value
+    record = {
+        "eventSource": args.event_source,
+        "eventName": args.event_name,
+        "userIdentity": {"type": "AssumedRole"},
+        "requestParameters": params,
+    }
+    mapping = map_event(record)
+    actions = ", ".join(mapping.actions) or "none"
+    print(f"{args.event_source} {args.event_name}: {actions}")
+    why = {
+        "default": "the default rule: <prefix>:<eventName>",
+        "renamed": "an exception: the permission has another name",
+        "versioned": "the API version in the event name is not part of the action",
+        "no-permission": "this call needs no IAM permission",
+        "http-verb": "API Gateway: an HTTP verb on the resource path",
+        "unmappable": "no rule maps it: choose the actions by hand",
+        "service-event": "made by an AWS service, not by a principal",
+    }.get(mapping.kind, mapping.kind)
+    host = args.event_source.lower().removesuffix(".amazonaws.com")
+    prefix = mapping.actions[0].split(":", 1)[0] if mapping.actions else host
+    if mapping.kind == "default" and prefix != host:
+        why += f", with the endpoint's IAM prefix ({args.event_source} is {prefix}:)"
+    print(f"  why: {why}" + (f" ({mapping.note})" if mapping.note else ""))
+    for arn in mapping.resources:
+        print(f"  on: {arn}")
+    return ExitCode.OK
 
 
 def cmd_policy(args: argparse.Namespace) -> int:

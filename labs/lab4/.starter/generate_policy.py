@@ -26,7 +26,8 @@ MARKER_COUNT = 3  # the same harmless call three times in a row...
 MARKER_SPAN = timedelta(seconds=60)  # ...within a minute
 
 # TODO (task 1): the exceptions to "<prefix>:<eventName>" that the deployment trails contain.
-# Look each one up (the lab page links the references) and fill in the tables:
+# Look each one up (offline: `grader trail actions EVENT_SOURCE EVENT_NAME`, or
+# `grader trail actions --list`; the lab page links AWS's references) and fill in the tables:
 #
 # - endpoints whose IAM prefix is not the first label of eventSource:
 #   monitoring.amazonaws.com (CloudWatch) and tagging.amazonaws.com (Resource Groups Tagging);
