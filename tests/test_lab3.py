@@ -222,3 +222,46 @@ def test_only_the_last_hint_of_task_3_gives_the_arn():
     hints = [h.text for h in LAB.hints if h.task == 3]
     assert len(hints) >= 3
     assert [i for i, text in enumerate(hints) if SCOPED_ARN in text] == [len(hints) - 1]
+
+
+USER_DATA_DENY = '"Action": "ec2:DescribeInstanceAttribute"'
+EXACT_TAG = '"StringEquals": {"aws:ResourceTag/Environment": "dev"}'
+
+
+@pytest.fixture(scope="module")
+def loosened(tmp_path_factory):
+    """ec2:Describe* with no user data deny, and an operator whose tag condition is a
+    pattern (dev*): one run fails both the user data and the other-instances checks."""
+    return grade(
+        tmp_path_factory.mktemp("loosened"),
+        WRONG_ANSWERS["test_viewer_cannot_read_user_data"][0],
+        WRONG_ANSWERS["test_operator_cannot_touch_other_instances"][1],
+    )
+
+
+def test_the_user_data_failure_names_the_concept_not_the_statement_to_paste(loosened):
+    check = loosened["test_viewer_cannot_read_user_data"]
+    assert check.status == "failed"
+    assert "ec2:DescribeInstanceAttribute" in check.expected  # the failing request
+    assert "Deny statement" not in _message(check) and '"Resource": "*"' not in check.fix
+    assert "ec2:DescribeInstanceAttribute" not in check.fix
+    for words in ("user data", "explicit Deny", "Allow"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/lab3.md#task-1"
+
+
+def test_the_tag_failure_names_the_concept_not_the_operator(loosened):
+    check = loosened["test_operator_cannot_touch_other_instances"]
+    assert check.status == "failed"
+    for operator in ("StringEquals", "StringLike", "IgnoreCase"):
+        assert operator not in check.fix, operator
+    for words in ("Environment tag", "exactly", "case", "look-alikes"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/lab3.md#task-2"
+
+
+@pytest.mark.parametrize("task, literal", [(1, USER_DATA_DENY), (2, EXACT_TAG)])
+def test_only_the_last_hint_of_tasks_1_and_2_gives_the_answer(task, literal):
+    hints = [" ".join(h.text.split()) for h in LAB.hints if h.task == task]
+    assert len(hints) >= 3
+    assert [i for i, text in enumerate(hints) if literal in text] == [len(hints) - 1]

@@ -460,3 +460,34 @@ def test_a_policy_without_pass_role_does_not_pass_the_pass_role_check(tmp_path):
     assert check.status == "failed"
     assert "no statement grants iam:PassRole" in check.found
     assert check.docs == "least-privilege/lab4.md#task-2"
+
+
+# ---------------------------------------------------------------- the look-alikes message
+
+REGION_CONDITION = '"StringEquals": {"aws:RequestedRegion": "ap-northeast-1"}'
+
+
+def test_the_lookalike_failure_names_the_concept_not_the_condition_to_paste(tmp_path):
+    """Region-wide lookups allowed in ap-northeast-*: the failure names the request that got
+    through (the next Region) and the concept (a whole ARN; a condition on the Region the
+    request is made in), never the operator with its key and value."""
+    loosened = deploy_with(
+        lambda d: sid(d, "LookUpInTheTokyoRegion").update(
+            Condition={"StringLike": {"aws:RequestedRegion": "ap-northeast-*"}}
+        )
+    )
+    check = grade(tmp_path, deploy=loosened)["test_deploy_policy_denies_lookalikes"]
+    assert check.status == "failed"
+    assert "ap-northeast-2" in check.expected
+    message = " ".join(filter(None, (check.expected, check.found, check.fix)))
+    assert REGION_CONDITION not in message
+    assert "StringEquals" not in check.fix and "aws:RequestedRegion" not in check.fix
+    for words in ("whole", "Region", "account", "condition", "look-alikes"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/lab4.md#task-2"
+
+
+def test_only_the_last_hint_of_task_2_gives_the_region_condition():
+    hints = [" ".join(h.text.split()) for h in LAB.hints if h.task == 2]
+    assert [i for i, t in enumerate(hints) if REGION_CONDITION in t] == [len(hints) - 1]
+    assert any("aws:RequestedRegion" in t for t in hints[:-1])  # the key comes first

@@ -450,6 +450,15 @@ def test_the_boundary_failures_name_the_key_not_the_condition_to_paste(starter, 
     [
         (1, [", ".join(f"`{a}`" for a in TAMPERING[:4]), "`guardduty:UpdateDetector`"]),
         (2, ['"StringEquals": {"iam:PermissionsBoundary"', org_data.BOUNDARY_ARN]),
+        (1, ['"StringNotEquals": {"aws:RequestedRegion"', '"NotAction": ["iam:*"']),
+        (3, ['"StringEquals": {"aws:PrincipalOrgID"', '"aws:SecureTransport": "false"']),
+        (
+            6,
+            [
+                '"StringNotEqualsIfExists": {"aws:PrincipalOrgID"',
+                '"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}',
+            ],
+        ),
     ],
 )
 def test_only_the_last_hint_of_a_task_gives_the_answer(task, literals):
@@ -485,3 +494,82 @@ def test_an_scp_without_a_region_deny_does_not_pass_the_exemption_check(tmp_path
     assert check.status == "failed"
     assert "us-east-1" in check.found and "ec2:RunInstances" in check.found
     assert results["test_scp_keeps_accounts_in_the_organization"].status == "passed"
+
+
+# Operators with their keys, as a policy writes them: the answer, kept for the last hint.
+PASTABLE = (
+    "StringEquals",
+    "StringNotEquals",
+    "StringNotLike",
+    "IfExists",
+    "BoolIfExists",
+    '"Principal": "*"',
+    '"aws:SecureTransport": "false"',
+    "NotAction listing",
+)
+
+
+def _no_answer(check) -> None:
+    for literal in PASTABLE:
+        assert literal not in check.fix, (literal, check.fix)
+
+
+def test_the_region_failure_names_the_concept_not_the_operator(starter):
+    """The starter has no Region deny: the failure names the request that got through and
+    the concept (the Region a request is made in, compared exactly with the approved list),
+    never the operator to paste."""
+    check = starter["test_scp_denies_unapproved_regions"]
+    assert check.status == "failed"
+    assert "ec2:RunInstances" in check.expected and "us-east-1" in check.expected
+    _no_answer(check)
+    for words in ("aws:RequestedRegion", "approved", "exactly", "wildcard", "global services"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/lab5.md#task-1"
+
+
+@pytest.mark.parametrize(
+    "check_id, words",
+    [
+        ("test_bucket_refuses_requests_without_tls", ("TLS", "explicit Deny", "objects")),
+        (
+            "test_bucket_refuses_everyone_outside_the_organization",
+            ("organization ID", "exactly", "wildcard", "NotPrincipal"),
+        ),
+        ("test_rcp_lets_the_organization_in", ("aws:PrincipalOrgID", "not a list")),
+        (
+            "test_rcp_lets_aws_services_work_for_the_organization",
+            ("AWS service", "aws:PrincipalIsAWSService"),
+        ),
+        (
+            "test_rcp_keeps_everyone_else_out",
+            ("KMS", "exactly", "no wildcard", "no organization ID", "anonymous"),
+        ),
+    ],
+)
+def test_bucket_and_rcp_failures_name_the_concept_not_the_condition(starter, check_id, words):
+    check = starter[check_id]
+    assert check.status == "failed"
+    assert check.expected.endswith(("to be denied", "to be allowed"))  # the failing request
+    _no_answer(check)
+    for word in words:
+        assert word in check.fix, word
+    assert check.docs.startswith("least-privilege/lab5.md#task-")
+
+
+def test_wrong_answers_for_the_org_grant_and_the_exemption_get_the_concept(tmp_path):
+    """Today's accounts in the bucket policy, and a Region deny with no exemption: both
+    fail with the concept, not the statement to write."""
+    results = grade(
+        tmp_path,
+        {
+            **WRONG_ANSWERS["test_bucket_serves_the_organization"],
+            **WRONG_ANSWERS["test_scp_exempts_global_services"],
+        },
+    )
+    serves = results["test_bucket_serves_the_organization"]
+    exempts = results["test_scp_exempts_global_services"]
+    for check in (serves, exempts):
+        assert check.status == "failed"
+        _no_answer(check)
+    assert "organization" in serves.fix and "accounts join and leave" in serves.fix
+    assert "global services" in exempts.fix and "us-east-1" in exempts.fix

@@ -120,8 +120,9 @@ def test_viewer_reads_no_data(policies: dict[str, Policy]) -> None:
             expected="no action that returns the contents of data",
             found=f"{len(reads)} data-reading actions granted: "
             + listing([f"{entry.action} ({entry.reads})" for entry, _grant in reads], limit=8),
-            fix="remove every service the viewer does not need; for EC2 keep only ec2:Describe* "
-            "(with a Deny on ec2:DescribeInstanceAttribute)",
+            fix="remove every service the viewer does not need; for EC2 keep only the Describe "
+            "actions that show what exists (one of them returns user data: see the user data "
+            "check)",
             docs=DOCS + "#task-1",
         )
 
@@ -131,8 +132,9 @@ def test_viewer_cannot_read_user_data(policies: dict[str, Policy], fleet) -> Non
     """The viewer cannot read an instance's user data: ec2:DescribeInstanceAttribute, which
     ec2:Describe* includes, returns it, and user data often holds passwords and keys."""
     fix = (
-        'add a Deny statement for ec2:DescribeInstanceAttribute on "Resource": "*" beside '
-        "the ec2:Describe* Allow: it is the Describe action that returns user data"
+        "keep the Describe actions but take back the one that returns an instance's user "
+        "data: an explicit Deny wins over any Allow, so it stays refused whatever "
+        "ec2:Describe* grants"
     )
     requests = [
         (f"ec2:DescribeInstanceAttribute on {instance.describe()}", instance)
@@ -215,9 +217,10 @@ def test_operator_cannot_touch_other_instances(policies: dict[str, Policy], flee
     (prod, staging, no tag, or a tag that only looks like dev: Dev, DEV, xdev, dev-old,
     dav)."""
     fix = (
-        "require the instance's Environment tag to equal dev exactly (StringEquals): "
-        "StringEqualsIgnoreCase also matches Dev and DEV, and StringLike with * or ? also "
-        "matches look-alikes such as xdev, dev-old or dav"
+        "require the instance's Environment tag to be dev exactly, with a condition operator "
+        "that compares the whole value, case included: one that ignores case also matches Dev "
+        "and DEV, and a pattern with * or ? also matches look-alikes such as xdev, dev-old or "
+        "dav"
     )
     judge(
         [

@@ -278,10 +278,10 @@ def test_deploy_policy_denies_lookalikes(policies: dict[str, Policy], shipped: S
         policies[DEPLOY],
         lookalike_requests(shipped),
         False,
-        f"name the resources the records show, whole, with their Region {REGION} and account "
-        f"{ACCOUNT} (a * or ? in a name, Region or account also matches look-alikes such as "
-        "a name with a suffix or ap-northeast-2); where an action takes no resource, add a "
-        f'condition "StringEquals": {{"aws:RequestedRegion": "{REGION}"}}',
+        "name the resources the records show, whole, with the Region and account they show "
+        "(a * or ? in a name, Region or account also matches look-alikes such as a name with "
+        "a suffix or the next Region); where an action takes no resource, limit it to the "
+        "Region the records show with a condition on the Region the request is made in",
     )
 
 

@@ -319,10 +319,12 @@ def test_scp_denies_unapproved_regions(org: Org) -> None:
         for region in org.w.regions:
             items.append(
                 (action, template, region, False,
-                 "deny every action (except the global services') when aws:RequestedRegion is "
-                 "not one of the approved Regions: use StringNotEquals with the approved list, "
-                 "not a list of Regions to block and not a wildcard (ap-northeast-* also "
-                 "matches ap-northeast-2), and do not exempt regional services")
+                 "deny every action (except the global services') whenever the Region a "
+                 "request is made in (aws:RequestedRegion) is not one of the approved Regions: "
+                 "compare it with the approved list, exactly, not with a list of Regions to "
+                 "block (the next Region to open is missing from it) and not with a wildcard "
+                 "(ap-northeast-* also matches ap-northeast-2), and do not exempt regional "
+                 "services")
             )  # fmt: skip
     judge(_admin_cells(org, items), T1)
     # Each regional service's actions (one per access level), in us-east-1: the SCP alone
@@ -365,8 +367,8 @@ def test_scp_exempts_global_services(org: Org) -> None:
     for service, action, template in GLOBAL_CALLS:
         items.append(
             (action, template, GLOBAL_REGION, True,
-             f"exempt the global services from the Region deny (NotAction listing {service}:* "
-             "and the others), as AWS's example SCP does; their requests name us-east-1")
+             f"exempt the global services ({service} and the others) from the Region deny, as "
+             "AWS's example SCP does: their requests name us-east-1")
         )  # fmt: skip
     judge(_admin_cells(org, items), T1)
     # An SCP with no Region deny over us-east-1 exempts nothing: the calls above then work
@@ -684,8 +686,9 @@ def test_bucket_refuses_requests_without_tls(org: Org) -> None:
     bucket and on its objects."""
     key, other = _objects(org)
     fix = (
-        'add a Deny for everyone ("Principal": "*") on the bucket and its objects when '
-        '"aws:SecureTransport" is "false"'
+        "refuse every request that does not come over TLS, whoever makes it, on the bucket "
+        "and on its objects alike: an explicit Deny, since an Allow cannot take back what "
+        "another policy grants (the request says whether it used TLS in aws:SecureTransport)"
     )
     items = [
         ("s3:GetObject", key, False, False, fix),
@@ -701,9 +704,9 @@ def test_bucket_serves_the_organization(org: Org) -> None:
     too), can read, list and write artifacts over TLS."""
     key, other = _objects(org)
     fix = (
-        "allow s3:GetObject and s3:PutObject on the objects and s3:ListBucket on the bucket to "
-        '"Principal": "*" when "aws:PrincipalOrgID" is the organization\'s ID (not a list of '
-        "accounts: accounts join and leave)"
+        "grant reading and writing objects, and listing the bucket, to every principal of the "
+        "organization, named by the organization itself (the request carries its ID in "
+        "aws:PrincipalOrgID), not by a list of accounts: accounts join and leave"
     )
     items = [
         ("s3:GetObject", key, True, True, fix),
@@ -721,9 +724,10 @@ def test_bucket_refuses_everyone_outside_the_organization(org: Org) -> None:
     delete it."""
     key, other = _objects(org)
     fix = (
-        'grant only to principals whose "aws:PrincipalOrgID" is the organization\'s ID, exactly '
-        "(StringEquals: a wildcard also matches another organization's ID); never Allow with "
-        "NotPrincipal (it allows everyone it does not name, anonymous callers too)"
+        "grant only to principals whose organization ID (aws:PrincipalOrgID) is the "
+        "organization's, exactly, with an operator that compares the whole value (a wildcard "
+        "also matches another organization's ID); never Allow with NotPrincipal (it allows "
+        "everyone it does not name, anonymous callers too)"
     )
     items = [
         ("s3:GetObject", key, True, False, fix),
@@ -950,9 +954,10 @@ def test_rcp_is_a_resource_control_policy(documents: dict[str, Any]) -> None:
             expected='an RCP: Deny statements with "Principal": "*", Action, Resource and '
             "Condition",
             found=listing(problems, limit=4),
-            fix='write each statement as a Deny for "Principal": "*" and say who is kept out '
-            "with conditions (aws:PrincipalOrgID, aws:PrincipalIsAWSService); AWS's own "
-            "RCPFullAWSAccess is the only Allow, and it is already attached",
+            fix="write each statement as a Deny that applies to every principal, and say who "
+            "is kept out with conditions on the caller (its organization, whether it is an AWS "
+            "service), not with Principal; AWS's own RCPFullAWSAccess is the only Allow, and it "
+            "is already attached",
             docs=T6,
         )
     _validator_check(documents, (RCP,), T6)
@@ -973,9 +978,8 @@ def test_rcp_lets_the_organization_in(org: Org) -> None:
          f"arn:aws:sts::{w.new_account}:assumed-role/ci/{w.sessions[0]}", ORG_ID),
     ]  # fmt: skip
     fix = (
-        'deny only when "aws:PrincipalOrgID" is not the organization\'s ID '
-        f"({ORG_ID}, StringNotEqualsIfExists): not a list of today's accounts, which misses "
-        "the next one"
+        "deny only callers whose organization (aws:PrincipalOrgID) is not yours: name the "
+        "organization, not a list of today's accounts, which misses the next one to join"
     )
     judge(_perimeter_cells(org, callers, True, fix), T6)
 
@@ -989,10 +993,10 @@ def test_rcp_lets_aws_services_work_for_the_organization(org: Org) -> None:
     trail = f"arn:aws:cloudtrail:{HOME}:{MANAGEMENT}:trail/org-trail"
     logs = f"arn:aws:s3:::{BUCKET_NAME}/access-logs/{org.w.keys[0]}"
     fix = (
-        "AWS services carry no aws:PrincipalOrgID: keep them out of the deny with "
-        '"BoolIfExists": {"aws:PrincipalIsAWSService": "false"} beside the organization '
-        "condition (a service's request says whom it acts for in aws:SourceOrgID and "
-        "aws:SourceAccount)"
+        "AWS services carry no aws:PrincipalOrgID: beside the organization condition, the "
+        "Deny must also ask whether the caller is an AWS service (aws:PrincipalIsAWSService) "
+        "and let services through (a service's request says whom it acts for in "
+        "aws:SourceOrgID and aws:SourceAccount)"
     )
     requests = [
         ("cloudtrail.amazonaws.com (the organization trail)",
@@ -1018,10 +1022,11 @@ def test_rcp_keeps_everyone_else_out(org: Org) -> None:
     organization's role (one whose ID only looks alike included), not a user of an account
     in no organization, not an anonymous caller."""
     fix = (
-        'Deny s3:* and kms:* to "Principal": "*" when "aws:PrincipalOrgID" is not exactly the '
-        f"organization's ID ({ORG_ID}; StringNotEqualsIfExists, no wildcard: one also matches "
-        "another organization's ID), so that a caller with no organization ID, or none at "
-        "all, is denied too; only AWS services (aws:PrincipalIsAWSService) are exempt"
+        "keep everyone outside the organization away from the bucket and the keys alike (S3 "
+        "and KMS): deny when the caller's organization ID is not exactly yours (no wildcard: "
+        "one also matches another organization's ID), and also when the request carries no "
+        "organization ID at all (an account in no organization, an anonymous caller); only "
+        "AWS services are exempt"
     )
     judge(_perimeter_cells(org, _outsiders(org), False, fix), T6)
 
