@@ -170,3 +170,23 @@ def test_many_calls_time_out_together(tmp_path):
     path = learner_file(tmp_path, "def generate(n):\n    while n:\n        pass\n")
     with pytest.raises(LearnerCodeError, match="did not return within 2 s"):
         call_learner_many(path, "generate", [(0,), (1,)], timeout=2)
+
+
+def test_the_bootstraps_loopback_rule_is_the_sandboxs():
+    """learner_boot.py cannot import the grader, so it carries its own copy of the rule."""
+    import ast
+    import ipaddress
+
+    from grader.grading.sandbox import is_loopback
+
+    source = (Path(__file__).parents[1] / "grader" / "grading" / "learner_boot.py").read_text()
+    tree = ast.parse(source)
+    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "loopback")
+    namespace: dict = {"ipaddress": ipaddress}
+    exec(compile(ast.Module([function], []), "learner_boot.py", "exec"), namespace)
+    hosts = [
+        None, "127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1", "localhost",
+        "LOCALHOST", "api.localhost", "ip6-localhost", b"127.0.0.1", "10.0.0.1", "192.0.2.1",
+        "example.com", "localhost.example.com", "0.0.0.0", "fe80::1%eth0", 42,
+    ]  # fmt: skip
+    assert [namespace["loopback"](h) for h in hosts] == [is_loopback(h) for h in hosts]
