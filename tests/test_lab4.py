@@ -491,3 +491,22 @@ def test_only_the_last_hint_of_task_2_gives_the_region_condition():
     hints = [" ".join(h.text.split()) for h in LAB.hints if h.task == 2]
     assert [i for i, t in enumerate(hints) if REGION_CONDITION in t] == [len(hints) - 1]
     assert any("aws:RequestedRegion" in t for t in hints[:-1])  # the key comes first
+
+
+def test_only_the_last_hint_of_task_2_gives_the_passrole_condition():
+    condition = '"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}'
+    hints = [" ".join(h.text.split()) for h in LAB.hints if h.task == 2]
+    assert [i for i, t in enumerate(hints) if condition in t] == [len(hints) - 1]
+    assert any("iam:PassedToService" in t for t in hints[:-1])  # the key comes first
+
+
+def test_the_passrole_failure_names_the_key_not_the_condition_to_paste(tmp_path):
+    def unconditioned(doc):
+        for statement in doc["Statement"]:
+            if "iam:PassRole" in str(statement.get("Action")):
+                statement.pop("Condition", None)
+
+    checks = grade(tmp_path, deploy=deploy_with(unconditioned))
+    check = checks["test_deploy_policy_passes_only_that_role_to_that_service"]
+    assert check.status == "failed"
+    assert "iam:PassedToService" in check.fix and "StringEquals" not in check.fix

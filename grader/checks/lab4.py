@@ -347,8 +347,8 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
         requests,
         False,
         "scope iam:PassRole to that role's whole ARN (no wildcard: a role whose name only "
-        "starts alike is another role), with a StringEquals condition on iam:PassedToService "
-        "naming the service the records pass it to",
+        "starts alike is another role), and only when it is passed to the service the "
+        "records pass it to (a condition on iam:PassedToService, compared exactly)",
     )
 
 

@@ -495,7 +495,8 @@ def test_developers_cannot_remove_or_change_the_boundary(org: Org) -> None:
     for name in w.app_roles[:2]:
         items.append(
             ("iam:DeleteRolePermissionsBoundary", _role(name), False,
-             "deny iam:DeleteRolePermissionsBoundary", WITH_BOUNDARY)
+             "a developer must not be able to take the boundary off a role: removing it is "
+             "an action of its own, which the delegation has to refuse explicitly", WITH_BOUNDARY)
         )  # fmt: skip
     for lookalike in w.lookalike_boundaries:
         items.append(
