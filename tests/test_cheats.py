@@ -55,7 +55,6 @@ def level(request, monkeypatch) -> jail.Level:
     """Run learner code at the parametrized level (skipped where this machine lacks it)."""
     wanted: jail.Level = request.param
     monkeypatch.setenv(jail.LEVEL_ENV, ENV_FOR[wanted])
-    monkeypatch.delenv(jail.PROBED_ENV, raising=False)
     found = jail.isolation()
     if found.level is not wanted:
         if NEED_JAIL:

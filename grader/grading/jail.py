@@ -49,8 +49,6 @@ from typing import Any
 
 from grader.grading.processes import dies_with_parent, kill_group
 
-# Set by the runner for the grading child: the level it probed, so the child need not.
-PROBED_ENV = "GRADER_ISOLATION_PROBED"
 # Force a weaker level (tests of the fallbacks, or a machine where the jail misbehaves):
 # "namespaces" or "limits". A stronger level than the machine allows is never forced.
 LEVEL_ENV = "GRADER_ISOLATION"
@@ -157,12 +155,6 @@ def _probe(level: Level) -> str | None:
 
 def isolation() -> Isolation:
     """The strongest level that works here (or the weaker one asked for in GRADER_ISOLATION)."""
-    probed = os.environ.get(PROBED_ENV)
-    if probed:
-        level, _, missing = probed.partition("|")
-        for known in Level:
-            if known.value == level:
-                return Isolation(known, missing, _advice() if known is not Level.FULL else "")
     asked = os.environ.get(LEVEL_ENV, "").strip().lower()
     ceiling = {"namespaces": Level.NAMESPACES, "limits": Level.LIMITS}.get(asked, Level.FULL)
     advice = _advice()
@@ -332,12 +324,6 @@ def _set_limits(limits: Limits) -> Callable[[], None] | None:
 _RUNNING: dict[subprocess.Popen, Path] = {}
 # The levels learner code ran at in this process (the report says so when not full).
 LEVELS_USED: set[Level] = set()
-
-
-def handover() -> str:
-    """The value of PROBED_ENV for a child process: this process's probe, passed on."""
-    found = isolation()
-    return f"{found.level.value}|{found.missing}"
 
 
 def run_jailed(

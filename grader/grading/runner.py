@@ -109,7 +109,6 @@ def run_lab(
     result = LabResult(lab=lab.id, title=lab.title, seed=seed, path=str(lab_dir))
     started = time.monotonic()
     env = child_env()
-    env[jail.PROBED_ENV] = jail.handover()
     # The sandbox process first: it has the most to load (boto3, moto) and the checks
     # that need it run last.
     box = (
