@@ -21,12 +21,15 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: Path, root: Path = ROOT) -> set[str]:
-    """Every grader module ``path`` imports, at any depth of the file (lazy imports count)."""
+def imports_of(path: Path, root: Path = ROOT, tree: ast.AST | None = None) -> set[str]:
+    """Every grader module ``path`` imports, at any depth of the file (lazy imports count).
+    ``tree`` is the file already parsed (and perhaps pruned)."""
     name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    if tree is None:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -207,3 +210,52 @@ def test_the_process_finder_sees_every_way_to_start_one(tmp_path):
         "proc: subprocess.Popen\n"
     )
     assert len(process_starts(sample)) == 5
+
+
+def runtime_imports_of(path: Path) -> set[str]:
+    """:func:`imports_of` without the imports under ``if TYPE_CHECKING:``, which never run."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            node.body = [ast.Pass()]
+    return imports_of(path, tree=tree)
+
+
+def loops_in(edges: dict[str, set[str]]) -> list[str]:
+    """Every import loop through each module, as ``a -> b -> a``."""
+    loops = []
+    for start in edges:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in edges.get(node, ()):
+                if nxt == start:
+                    loops.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    return loops
+
+
+def test_the_loop_finder_finds_a_loop_through_three_modules():
+    assert loops_in({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})[0] == "a -> b -> c -> a"
+    assert loops_in({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_the_iam_engine_has_no_import_loop_even_through_lazy_imports():
+    """Each module of grader.aws.iam can be read without the ones that read it: the
+    decision path (logic), the decision type and its explanation import one way only.
+    Imports for type checkers only do not count: they never run."""
+    iam = PACKAGE / "aws" / "iam"
+    engine = {
+        module_name(path): {t for t in runtime_imports_of(path) if within(t, "grader.aws.iam")}
+        for path in sorted(iam.glob("*.py"))
+    }
+    # a target "pkg.mod.Name" counts as the module "pkg.mod"
+    edges = {
+        m: {t if t in engine else t.rpartition(".")[0] for t in ts} & engine.keys() - {m}
+        for m, ts in engine.items()
+        if m != "grader.aws.iam"  # the package re-exports; it imports, nothing imports it
+    }
+    loops = loops_in(edges)
+    assert loops == []

@@ -333,7 +333,7 @@ def test_explain_points_at_the_condition_that_failed():
         name="op.json",
     )
     text = evaluate([p], Request("ec2:StopInstances", INSTANCE)).explain()
-    assert text.startswith("implicitDeny: no statement in op.json allows ec2:StopInstances")
+    assert text.startswith("implicitDeny: no identity policy (op.json) allows ec2:StopInstances")
     assert "Sid 'Stop'" in text and "StringEquals aws:ResourceTag/team" in text
 
 
@@ -345,4 +345,92 @@ def test_explain_points_at_the_resource_that_did_not_match():
 
 def test_explain_with_no_policies_says_nothing_applies():
     text = evaluate([], Request("s3:GetObject", "*")).explain()
-    assert text == "implicitDeny: no policy applies, so s3:GetObject on * is denied by default."
+    assert text == "implicitDeny: no policy was given, so nothing allows s3:GetObject on *."
+
+
+# --- one decision path with authorize() ---------------------------------------------------
+
+_SAME_PATH_POLICIES = [
+    policy(allow("ec2:*"), deny("ec2:TerminateInstances"), name="ops.json"),
+    policy(
+        allow(
+            "ec2:StopInstances",
+            f"arn:aws:ec2:*:{ACCOUNT}:instance/*",
+            Condition={"StringEquals": {"aws:ResourceTag/team": "red"}},
+        ),
+        name="tagged.json",
+    ),
+    policy(
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*", "NotResource": "arn:aws:s3:::reports/*"},
+        name="notaction.json",
+    ),
+]
+_SAME_PATH_REQUESTS = [
+    ("ec2:TerminateInstances", INSTANCE, {}),
+    ("ec2:StopInstances", INSTANCE, {"aws:ResourceTag/team": "red"}),
+    ("ec2:StopInstances", INSTANCE, {"aws:ResourceTag/team": "blue"}),
+    ("iam:CreateUser", "*", {}),
+    ("s3:GetObject", "arn:aws:s3:::reports/q1.csv", {}),
+    ("s3:GetObject", "arn:aws:s3:::secrets/key", {}),
+]
+
+
+@pytest.mark.parametrize("chosen", [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2], []])
+def test_evaluate_decides_exactly_as_authorize_does_for_identity_policies(chosen):
+    """evaluate() is authorize() with nothing but identity policies: same word, same
+    statements, same reason, for an IAM user of the policies' account."""
+    from grader.aws.iam.authorize import PolicySet, authorize
+    from grader.aws.iam.principals import parse_principal
+
+    policies = [_SAME_PATH_POLICIES[i] for i in chosen]
+    caller = parse_principal(f"arn:aws:iam::{ACCOUNT}:user/dev")
+    full = PolicySet(identity=policies)
+    for action, resource, context in _SAME_PATH_REQUESTS:
+        request = Request(action, resource, context=context)
+        alone, whole = evaluate(policies, request), authorize(request, full, caller)
+        assert (alone.decision, alone.matched, alone.decided_by, alone.why.reason) == (
+            whole.decision,
+            whole.matched,
+            whole.decided_by,
+            whole.why.reason,
+        ), (action, resource, context)
+
+
+def test_evaluate_returns_the_same_typed_decision_as_authorize():
+    from grader.aws.iam.decision import AuthorizationDecision
+    from grader.aws.iam.model import PolicyType
+    from grader.aws.iam.reason import Reason
+
+    d = evaluate([policy(deny("s3:*"))], Request("s3:GetObject", "*"))
+    assert isinstance(d, AuthorizationDecision)
+    assert d.why.reason is Reason.EXPLICIT_DENY and d.decided_by is PolicyType.IDENTITY
+    assert evaluate([], Request("s3:GetObject", "*")).why.reason is Reason.IDENTITY
+
+
+def test_evaluate_says_what_the_policy_grants_and_leaves_aws_exceptions_to_authorize():
+    """A trust policy must allow sts:AssumeRole, and sts:GetCallerIdentity survives any
+    Deny: both are about the caller and the resource, not about what a policy grants."""
+    from grader.aws.iam.authorize import PolicySet, authorize
+    from grader.aws.iam.principals import parse_principal
+
+    caller = parse_principal(f"arn:aws:iam::{ACCOUNT}:user/dev")
+    role = f"arn:aws:iam::{ACCOUNT}:role/admin"
+    assume = Request("sts:AssumeRole", role)
+    grants = policy(allow("sts:AssumeRole", role))
+    assert evaluate([grants], assume).allowed
+    assert authorize(assume, PolicySet(identity=[grants]), caller).decision == "implicitDeny"
+
+    who = Request("sts:GetCallerIdentity", "*")
+    denies = policy(deny("*"))
+    assert evaluate([denies], who).decision == "explicitDeny"
+    assert authorize(who, PolicySet(identity=[denies]), caller).allowed
+
+
+def test_the_same_policy_in_a_new_list_is_not_compiled_again():
+    p = policy(allow("s3:GetObject"))
+    first = evaluate([p], Request("s3:GetObject", "*"))
+    again = evaluate([p], Request("s3:PutObject", "*"))
+    assert first.policies is again.policies
+    other = policy(allow("s3:GetObject"))
+    assert evaluate([other], Request("s3:GetObject", "*")).policies is not first.policies

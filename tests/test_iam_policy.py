@@ -341,3 +341,19 @@ def test_a_policy_file_error_names_the_file(tmp_path):
 def test_json_nested_deeper_than_python_reads_is_a_syntax_error():
     deep = '{"Version": "2012-10-17", "Statement": ' + "[" * 5000 + "]" * 5000 + "}"
     assert error_of(deep).message == "Syntax errors in policy."
+
+
+def test_a_document_far_larger_than_any_aws_policy_is_refused_with_its_size():
+    """Whether given as text or as a decoded object, a multi-megabyte document is an input
+    error naming its size, not minutes of work."""
+    from grader.aws.iam.policy import MalformedPolicyError, parse_policy
+
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    huge = {"Version": "2012-10-17", "Statement": [statement] * 30_000}
+    for document in (huge, json.dumps(huge)):
+        with pytest.raises(
+            MalformedPolicyError, match=r"too large to read \(1,[0-9,]+ characters\)"
+        ):
+            parse_policy(document)
+    # a large but real-sized policy still parses
+    parse_policy({"Version": "2012-10-17", "Statement": [statement] * 100})

@@ -13,7 +13,7 @@ import pytest
 
 from grader.aws.iam.model import PolicyType
 from grader.aws.iam.validate import findings_to_dict, resolve_policy_type, validate_policy
-from grader.aws.iam.validate.findings import CHECKS, NOT_CHECKED, PROJECT, Finding
+from grader.aws.iam.validate.findings import CHECKS, NOT_CHECKED, REFERENCE, Finding
 from tests.conftest import COURSE
 
 V = "2012-10-17"
@@ -1472,6 +1472,51 @@ CASES: list[tuple[str, str, str, Any, Any, str, str | None, tuple]] = [
     ),
     # --- service control policies ---
     (
+        "Can an RCP a customer writes allow?",
+        "RCP_SYNTAX_ERROR_ALLOW",
+        "ERROR",
+        policy({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}),
+        policy({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}),
+        "rcp",
+        None,
+        (*S0, "Effect"),
+    ),
+    (
+        "Can an RCP name one account as its Principal?",
+        "RCP_SYNTAX_ERROR_PRINCIPAL",
+        "ERROR",
+        policy(
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
+        policy(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": "444455556666"}},
+            }
+        ),
+        "rcp",
+        None,
+        (*S0, "Principal"),
+    ),
+    (
+        "Can an RCP use NotAction?",
+        "RCP_SYNTAX_ERROR_ELEMENT",
+        "ERROR",
+        policy({"Effect": "Deny", "Principal": "*", "NotAction": "s3:GetObject", "Resource": "*"}),
+        policy({"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}),
+        "rcp",
+        None,
+        (*S0, "NotAction"),
+    ),
+    (
         "Can an SCP name a Principal?",
         "SCP_SYNTAX_ERROR_PRINCIPAL",
         "ERROR",
@@ -1604,7 +1649,7 @@ def test_does_every_implemented_check_have_a_case() -> None:
 def test_is_every_reference_check_either_implemented_or_listed_as_not_checked() -> None:
     # Access Analyzer's reference has 138 sections and 135 distinct issue codes; the course
     # adds one check of its own.
-    reference = {code for code, check in CHECKS.items() if check.source != PROJECT}
+    reference = {code for code, check in CHECKS.items() if check.source == REFERENCE}
     skipped = {code for code, _reason in NOT_CHECKED}
     assert not reference & skipped
     assert len(reference | skipped) == 135
@@ -1755,3 +1800,21 @@ def test_is_a_trust_policy_recognised_without_a_resource_type() -> None:
     codes = {f.issue_code for f in validate_policy(doc, "resource")}
     assert "ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL" in codes
     assert "MISSING_RESOURCE" not in codes
+
+
+def test_an_rcp_with_notprincipal_is_refused_and_its_finding_links_the_organizations_page() -> None:
+    findings = _run(
+        policy(
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
+        "rcp",
+        None,
+    )
+    codes = {f.issue_code: f for f in findings}
+    assert "RCP_SYNTAX_ERROR_ELEMENT" in codes
+    assert "orgs_manage_policies_rcps_syntax" in codes["RCP_SYNTAX_ERROR_ELEMENT"].learn_more_link

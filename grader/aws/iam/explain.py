@@ -8,11 +8,18 @@ almost applied (wrong resource, a false condition, another principal).
 
 from __future__ import annotations
 
-from .decision import AuthorizationDecision, Reason
-from .evaluate import Match, near_miss
-from .model import PolicyType
-from .policyset import PolicyView
-from .principals import ANONYMOUS, FEDERATED_USER
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .compiled import CompiledStatement, Match
+from .model import PolicyType, Statement
+from .principals import ANONYMOUS, FEDERATED_USER, Principal, PrincipalElement
+from .reason import Reason
+from .variables import ContextKeys
+
+if TYPE_CHECKING:
+    from .decision import AuthorizationDecision
+    from .policyset import PolicyView
 
 
 def explain(d: AuthorizationDecision) -> str:
@@ -175,3 +182,50 @@ def _hint(
         d.principal if with_principal else None,
     )
     return f"{text} {hint}" if hint else text
+
+
+def near_miss(
+    candidates: Iterable[tuple[CompiledStatement, Match, PrincipalElement | None]],
+    resource: str,
+    context: ContextKeys,
+    principal: Principal | None = None,
+) -> str | None:
+    """The Allow statement that came closest to allowing a denied request, in a sentence:
+    right action (and principal) but a false condition; else right action, wrong
+    resource; else right action, another principal.
+
+    ``candidates`` are the statements whose Action matches the request's, in policy order,
+    each with the Match that names it and its compiled Principal element (``None`` when it
+    has none). The principal is checked only when ``principal`` is given.
+    """
+    resource_miss = principal_miss = None
+    for st, match, element in candidates:
+        if st.deny:
+            continue
+        label = _capital(match.label)
+        if element is not None and principal is not None:
+            matcher, negated = element
+            named = matcher.grant(principal) is not None
+            if named == negated:
+                principal_miss = (
+                    principal_miss
+                    or f"{label} allows the action, but not for {principal.describe()}."
+                )
+                continue
+        if st.resource(resource, context):
+            failed = st.failed_condition(context)
+            if failed is not None:
+                return f"{label} covers it, but its condition {failed.describe()} is not met."
+        elif resource_miss is None:
+            resource_miss = f"{label} allows the action, but {_scope(st.statement)}."
+    return resource_miss or principal_miss
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _scope(statement: Statement) -> str:
+    if statement.resource is not None:
+        return "only on " + ", ".join(statement.resource)
+    return "not on " + ", ".join(statement.not_resource or ())

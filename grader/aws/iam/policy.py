@@ -46,6 +46,13 @@ STATEMENT_FIELDS = (
 # RecursionError on one nested thousands of levels deep.
 MAX_NESTING = 32
 
+# How large a document the parser reads at all. The largest policy any AWS service accepts
+# is a KMS key policy, 32,768 characters (AWS KMS quotas); the per-type quotas are the
+# validator's findings. A document far beyond that (1 MiB, as for files: jsonfile.MAX_BYTES)
+# is a mistake or an attack, and is refused before any work proportional to its size.
+MAX_DOCUMENT_CHARS = 1024 * 1024
+LARGEST_POLICY = "32,768 characters (a KMS key policy)"
+
 SYNTAX = "Syntax errors in policy."
 LEGACY = "The policy failed legacy parsing"
 _VENDOR = re.compile(r"[^a-zA-Z0-9\-.]")
@@ -124,6 +131,7 @@ def _decode(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(document, bytes | bytearray):
         document = document.decode("utf-8-sig")
     if isinstance(document, str):
+        _size_guard(len(document))
         try:
             document = json.loads(document)
         except json.JSONDecodeError as exc:
@@ -161,7 +169,16 @@ def _syntax(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     deep = nested_too_deeply(doc)
     if deep is not None:  # only free-form elements (Principal) get this far
         raise MalformedPolicyError(SYNTAX, json_path_text(deep))
+    _size_guard(len(json.dumps(doc, default=str)))  # a decoded document had no parser to stop it
     return [dict(st) for st in raw], where
+
+
+def _size_guard(chars: int) -> None:
+    if chars > MAX_DOCUMENT_CHARS:
+        raise MalformedPolicyError(
+            f"Policy document is too large to read ({chars:,} characters); no AWS policy "
+            f"may be larger than {LARGEST_POLICY}."
+        )
 
 
 def nested_too_deeply(document: Any, limit: int = MAX_NESTING) -> tuple[str | int, ...] | None:

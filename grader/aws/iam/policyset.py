@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluate import CompiledPolicy, CompiledStatement, Match, _compiled
+from .compiled import CompiledPolicy, CompiledStatement, Match, compiled
 from .model import Policy, PolicyType
 from .principals import PrincipalElement, compile_principal
 
@@ -33,7 +33,7 @@ class PolicyView:
     __slots__ = ("compiled", "name", "matches", "principals")
 
     def __init__(self, policy: PolicyLike, policy_type: PolicyType, level: str | None) -> None:
-        self.compiled = _compiled(policy)
+        self.compiled = compiled(policy)
         self.name = self.compiled.name
         self.matches = tuple(
             Match(self.name, st, policy_type, level) for st in self.compiled.policy.statements
@@ -47,7 +47,7 @@ class PolicyView:
         self, action: str
     ) -> Iterator[tuple[CompiledStatement, Match, PrincipalElement | None]]:
         """The statements whose Action matches ``action`` (lower-cased), each with its
-        Match and Principal element: what :func:`~.evaluate.near_miss` searches."""
+        Match and Principal element: what :func:`~.explain.near_miss` searches."""
         for st in self.compiled.candidates(action):
             index = st.statement.index
             yield st, self.matches[index], self.principals[index]

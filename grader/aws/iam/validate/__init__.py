@@ -288,6 +288,8 @@ def _statement(run: ValidationRun, st: StatementView) -> None:
     check_variables(run, st)
     if run.policy_type == PolicyType.SCP:
         _scp(run, st)
+    elif run.policy_type == PolicyType.RCP:
+        _rcp(run, st)
     if st.effect == "Allow" and run.policy_type not in (PolicyType.SCP, PolicyType.RCP):
         check_sensitive_actions(run, st)
     if st.effect in ("Allow", "Deny"):
@@ -557,3 +559,20 @@ def _scp(run: ValidationRun, st: StatementView) -> None:
     for resource, path in st.entries("Resource"):
         if resource != "*":
             run.add("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", path, st, resource=resource)
+
+
+# --- resource control policies ----------------------------------------------------------
+
+
+def _rcp(run: ValidationRun, st: StatementView) -> None:
+    """AWS Organizations' RCP grammar ("RCP syntax"): only RCPFullAWSAccess may allow, the
+    Principal is always "*", and NotPrincipal and NotAction do not exist in RCPs."""
+    if st.effect == "Allow":
+        run.add("RCP_SYNTAX_ERROR_ALLOW", (*st.path, "Effect"), st)
+    if "Principal" in st.raw and st.raw["Principal"] != "*":
+        run.add("RCP_SYNTAX_ERROR_PRINCIPAL", (*st.path, "Principal"), st)
+    for element in ("NotPrincipal", "NotAction"):
+        if element in st.raw:
+            run.add(
+                "RCP_SYNTAX_ERROR_ELEMENT", (*st.path, element), st, at_key=True, element=element
+            )

@@ -5,7 +5,10 @@ Codes, finding types and anchors follow IAM Access Analyzer's policy-check refer
 https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html);
 each row's ``anchor`` is the section it comes from, and ``learn_more_link`` points there, as
 ``aws accessanalyzer validate-policy`` does. Messages and fixes are this course's own words.
-Rows whose ``source`` is ``PROJECT`` are this course's additions, not Access Analyzer checks.
+Rows whose ``source`` is ``PROJECT`` are this course's additions, not Access Analyzer checks;
+rows whose ``source`` is ``ORGANIZATIONS_RCP`` are the RCP grammar of AWS Organizations
+(its "RCP syntax" page), for which the reference has no issue codes: their codes are named
+like the reference's SCP ones and say so in the output.
 
 Also here: the result types (``Finding``, ``Location``, ``Span``) and ``NOT_CHECKED``, the
 reference's checks this offline validator does not run, each with the reason.
@@ -29,6 +32,8 @@ REFERENCE_URL = (
 )
 REFERENCE = "IAM Access Analyzer policy check reference"
 PROJECT = "Cloud Security Labs (not an Access Analyzer check)"
+ORGANIZATIONS_RCP = "AWS Organizations User Guide, RCP syntax (not an Access Analyzer check)"
+RCP_SYNTAX_URL = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html"
 # Where a PROJECT check sends the learner: the actions/resources/condition keys tables.
 SERVICE_REFERENCE_URL = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/"
@@ -52,6 +57,8 @@ class Check:
     def learn_more_link(self) -> str:
         if self.source == PROJECT:
             return SERVICE_REFERENCE_URL
+        if self.source == ORGANIZATIONS_RCP:
+            return RCP_SYNTAX_URL
         return f"{REFERENCE_URL}#access-analyzer-reference-policy-checks-{self.anchor}"
 
 
@@ -496,6 +503,23 @@ _ROWS: tuple[Check, ...] = (
     _c("SCP_SYNTAX_ERROR_ACTION_WILDCARD", _E, "SCP action wildcard",
        "{action}: an SCP accepts a wildcard only at the end of an action.",
        "Put the * last (iam:Get*), or list the actions."),
+    # --- resource control policies (Organizations, "RCP syntax": an RCP a customer writes
+    # only denies, its Principal is "*", and it has no NotPrincipal and no NotAction) ------
+    _c("RCP_SYNTAX_ERROR_ALLOW", _E, "RCP Allow",
+       "An RCP you write can only deny: Allow is supported only in RCPFullAWSAccess, the "
+       "policy AWS attaches to every level for you.",
+       "Make the statement a Deny and describe what to refuse with its conditions.",
+       anchor="", source=ORGANIZATIONS_RCP),
+    _c("RCP_SYNTAX_ERROR_PRINCIPAL", _E, "RCP principal",
+       'An RCP\'s Principal must be "*": it applies to every caller of the resources.',
+       'Use "Principal": "*" and name the callers to refuse with condition keys such as '
+       "aws:PrincipalOrgID or aws:PrincipalAccount.",
+       anchor="", source=ORGANIZATIONS_RCP),
+    _c("RCP_SYNTAX_ERROR_ELEMENT", _E, "RCP element",
+       "An RCP cannot use {element}.",
+       'Use Principal "*" with conditions instead of NotPrincipal, and Action instead of '
+       "NotAction.",
+       anchor="", source=ORGANIZATIONS_RCP),
     # --- sizes ---------------------------------------------------------------------------
     _c("POLICY_SIZE_EXCEEDS_SCP_QUOTA", _E, "SCP size",
        "The SCP has {size} characters; an SCP holds at most {quota}.",
