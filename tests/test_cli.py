@@ -23,7 +23,18 @@ LAB3_POINTS = sum(check.points for check in LAB3_CHECKS)
 def test_help_lists_every_subcommand():
     done = run_grader("--help")
     assert done.returncode == 0
-    for command in ("list", "check", "hint", "reset", "watch", "doctor", "dev", "iam"):
+    for command in (
+        "list",
+        "check",
+        "hint",
+        "reset",
+        "watch",
+        "doctor",
+        "dev",
+        "iam",
+        "trail",
+        "waf",
+    ):
         assert command in done.stdout
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -215,7 +216,7 @@ def test_the_scope_failure_names_the_concept_not_the_arn_to_paste(tmp_path):
     assert "instance/*" not in check.fix
     for words in ("account", "Region", "wildcard", "data/inventory.json"):
         assert words in check.fix, words
-    assert check.docs == "least-privilege/lab3.md#task-3"
+    assert check.docs == "least-privilege/index.md#wildcards-need-care"
 
 
 def test_only_the_last_hint_of_task_3_gives_the_arn():
@@ -247,7 +248,7 @@ def test_the_user_data_failure_names_the_concept_not_the_statement_to_paste(loos
     assert "ec2:DescribeInstanceAttribute" not in check.fix
     for words in ("user data", "explicit Deny", "Allow"):
         assert words in check.fix, words
-    assert check.docs == "least-privilege/lab3.md#task-1"
+    assert check.docs == "least-privilege/index.md#how-a-request-is-decided"
 
 
 def test_the_tag_failure_names_the_concept_not_the_operator(loosened):
@@ -257,11 +258,108 @@ def test_the_tag_failure_names_the_concept_not_the_operator(loosened):
         assert operator not in check.fix, operator
     for words in ("Environment tag", "exactly", "case", "look-alikes"):
         assert words in check.fix, words
-    assert check.docs == "least-privilege/lab3.md#task-2"
+    assert check.docs == "least-privilege/index.md#condition-operators"
 
 
-@pytest.mark.parametrize("task, literal", [(1, USER_DATA_DENY), (2, EXACT_TAG)])
+@pytest.mark.parametrize(
+    "task, literal",
+    [
+        (1, USER_DATA_DENY),
+        (1, 'Allow `ec2:Describe*` on `"Resource": "*"`'),
+        (2, EXACT_TAG),
+        (2, "`ec2:StartInstances`"),
+    ],
+)
 def test_only_the_last_hint_of_tasks_1_and_2_gives_the_answer(task, literal):
     hints = [" ".join(h.text.split()) for h in LAB.hints if h.task == task]
     assert len(hints) >= 3
     assert [i for i, text in enumerate(hints) if literal in text] == [len(hints) - 1]
+
+
+def test_the_describe_failure_names_the_concept_not_the_wildcard_to_paste(tmp_path):
+    """A viewer that lists a few Describe actions on one instance's ARN fails with the
+    requests it refused and the concept (the Describe family, which takes no resource-level
+    permissions), never the wildcard and Resource to paste."""
+    narrow = with_statement(
+        "viewer-policy.json",
+        Action=["ec2:DescribeInstances"],
+        Resource="arn:aws:ec2:ap-northeast-1:123456789012:instance/*",
+    )
+    check = grade(tmp_path, viewer=narrow)["test_viewer_sees_ec2_and_vpc"]
+    assert check.status == "failed"
+    assert "ec2:DescribeVpcs" in check.found  # a request it refused
+    assert "ec2:Describe*" not in _message(check) and '"Resource": "*"' not in _message(check)
+    for words in ("describe", "resource-level permissions"):
+        assert words in check.fix, words
+    assert check.docs == "least-privilege/index.md#wildcards-need-care"
+
+
+def test_the_operator_failures_name_the_duty_not_the_actions_to_list(tmp_path):
+    """An operator allowed ec2:* on dev instances fails with the duty (start and stop), never
+    the two action names to paste."""
+    wide = with_statement("operator-policy.json", Action="ec2:*")
+    checks = grade(tmp_path, operator=wide)
+    for check_id in ("test_operator_has_no_other_power", "test_no_wildcard_action_beyond_describe"):
+        check = checks[check_id]
+        assert check.status == "failed", check_id
+        for action in ("ec2:StartInstances", "ec2:StopInstances"):
+            assert action not in check.fix and action not in check.expected, (check_id, action)
+    assert "start" in checks["test_operator_has_no_other_power"].fix
+    assert checks["test_operator_has_no_other_power"].docs == (
+        "least-privilege/index.md#roles-per-duty"
+    )
+
+
+# ---------------------------------------------------------------- the docs a failure links to
+
+CHAPTER_CHECKS = [ROOT / "grader" / "checks" / f"lab{n}.py" for n in (3, 4, 5)]
+# A docs reference as the checks write it: a whole literal, or the lab page plus an anchor.
+DOCS_LITERAL = re.compile(r'"(least-privilege/[\w-]+\.md)#([\w-]+)"')
+# (an anchor built at run time, ``{DOCS}#task-{task}``, is left out)
+LAB_PAGE_ANCHOR = re.compile(r'DOCS \+ "#([\w-]+)"|\{DOCS\}#([\w-]+)(?![\w{-])')
+LAB_PAGE = re.compile(r'^DOCS = "(least-privilege/[\w-]+\.md)"$', re.M)
+HEADING = re.compile(r"^#{1,6} (.+?)(?:\s*\{\s*#([\w-]+)\s*\})?\s*$", re.M)
+
+
+def anchors(page: Path) -> set[str]:
+    """The ids MkDocs gives a page's headings: ``{ #id }`` when written, else the title
+    slugified as the toc extension does (code spans and quotes dropped)."""
+    from markdown.extensions.toc import slugify
+
+    found = set()
+    for title, explicit in HEADING.findall(page.read_text(encoding="utf-8")):
+        found.add(explicit or slugify(re.sub(r"[`*]", "", title), "-"))
+    return found
+
+
+def docs_references(module: Path) -> set[tuple[str, str]]:
+    text = module.read_text(encoding="utf-8")
+    refs = set(DOCS_LITERAL.findall(text))
+    page = LAB_PAGE.search(text).group(1)
+    refs |= {(page, a or b) for a, b in LAB_PAGE_ANCHOR.findall(text)}
+    return refs
+
+
+@pytest.mark.parametrize("module", CHAPTER_CHECKS, ids=lambda p: p.name)
+def test_every_failure_links_to_a_section_that_exists(module):
+    """Each docs section a check of the chapter points at is a heading of that page, so a
+    renamed heading cannot leave a failure pointing nowhere (MkDocs checks only the links
+    inside pages)."""
+    refs = docs_references(module)
+    assert refs, module
+    for page, anchor in sorted(refs):
+        assert anchor in anchors(ROOT / "docs" / page), f"{page}#{anchor}"
+
+
+@pytest.mark.parametrize("module", CHAPTER_CHECKS, ids=lambda p: p.name)
+def test_failures_point_at_the_concept_pages_too(module):
+    """A lab's failures send the learner to the page that teaches the concept, not only to
+    the lab page's task (which says what to build, not why)."""
+    pages = {page for page, _anchor in docs_references(module)}
+    assert pages - {LAB_PAGE.search(module.read_text(encoding="utf-8")).group(1)}, pages
+
+
+def test_the_anchor_reader_knows_a_missing_section(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text('# T\n\n## Marker events: "sync, sync"\n\n## Task 1: x { #task-1 }\n')
+    assert anchors(page) == {"t", "marker-events-sync-sync", "task-1"}

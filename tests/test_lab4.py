@@ -294,6 +294,8 @@ def test_a_generator_without_the_invoked_by_rule_fails(tmp_path):
     check = results["test_generated_policy_grants_nothing_else"]
     assert check.status == "failed", check
     assert "logs:DescribeLogGroups" in check.found and "invokedBy" in check.found
+    # the section that says when a service's call is (and is not) the role's business
+    assert check.docs == "least-privilege/cloudtrail.md#noise-you-cannot-control"
     others = {c.id for c in results.values() if c.status != "passed"}
     assert others == {"test_generated_policy_grants_nothing_else"}
 
@@ -436,7 +438,7 @@ def test_the_pruning_failure_names_the_rule_not_the_date_or_the_services(tmp_pat
     for words in ("90 days", "last-accessed", "JobCompletionDate", "LastAuthenticated"):
         assert words in message, words
     assert "5 services" in check.found and "never used" in check.found
-    assert check.docs == "least-privilege/lab4.md#task-3"
+    assert check.docs == "least-privilege/access-analyzer.md#pruning-services-unused-for-n-days"
 
 
 def test_only_the_last_hint_of_task_3_works_out_the_date_and_the_services():
@@ -459,7 +461,7 @@ def test_a_policy_without_pass_role_does_not_pass_the_pass_role_check(tmp_path):
     ]
     assert check.status == "failed"
     assert "no statement grants iam:PassRole" in check.found
-    assert check.docs == "least-privilege/lab4.md#task-2"
+    assert check.docs == "least-privilege/access-analyzer.md#security-warnings-worth-knowing"
 
 
 # ---------------------------------------------------------------- the look-alikes message
@@ -484,7 +486,7 @@ def test_the_lookalike_failure_names_the_concept_not_the_condition_to_paste(tmp_
     assert "StringEquals" not in check.fix and "aws:RequestedRegion" not in check.fix
     for words in ("whole", "Region", "account", "condition", "look-alikes"):
         assert words in check.fix, words
-    assert check.docs == "least-privilege/lab4.md#task-2"
+    assert check.docs == "least-privilege/index.md#wildcards-need-care"
 
 
 def test_only_the_last_hint_of_task_2_gives_the_region_condition():

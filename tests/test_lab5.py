@@ -421,7 +421,7 @@ def test_the_audit_failure_names_the_concept_not_the_action_list(starter):
     assert not any(action in check.fix for action in TAMPERING)
     for words in ("CloudTrail", "GuardDuty", "stops, deletes or reconfigures", "Write"):
         assert words in check.fix, words
-    assert check.docs == "least-privilege/lab5.md#task-1"
+    assert check.docs == "least-privilege/policy-types.md#layer-3-add-scps-and-rcps"
 
 
 @pytest.mark.parametrize(
@@ -442,7 +442,7 @@ def test_the_boundary_failures_name_the_key_not_the_condition_to_paste(starter, 
     assert '"iam:PermissionsBoundary":' not in _message(check)
     assert org_data.BOUNDARY_ARN not in check.fix
     assert "role/app/*" not in check.fix and "lambda.amazonaws.com" not in check.fix
-    assert check.docs == "least-privilege/lab5.md#task-2"
+    assert check.docs == "least-privilege/policy-types.md#layer-2-add-a-permissions-boundary"
 
 
 @pytest.mark.parametrize(
@@ -450,8 +450,10 @@ def test_the_boundary_failures_name_the_key_not_the_condition_to_paste(starter, 
     [
         (1, [", ".join(f"`{a}`" for a in TAMPERING[:4]), "`guardduty:UpdateDetector`"]),
         (2, ['"StringEquals": {"iam:PermissionsBoundary"', org_data.BOUNDARY_ARN]),
+        (2, ["`iam:CreatePolicyVersion`", "`iam:DeleteRolePermissionsBoundary`"]),
         (1, ['"StringNotEquals": {"aws:RequestedRegion"', '"NotAction": ["iam:*"']),
         (3, ['"StringEquals": {"aws:PrincipalOrgID"', '"aws:SecureTransport": "false"']),
+        (4, ["`iam:UpdateAccessKey`", "`ec2:CreateSnapshot`", "`ec2:DescribeSnapshots`"]),
         (
             6,
             [
@@ -524,36 +526,47 @@ def test_the_region_failure_names_the_concept_not_the_operator(starter):
     _no_answer(check)
     for words in ("aws:RequestedRegion", "approved", "exactly", "wildcard", "global services"):
         assert words in check.fix, words
-    assert check.docs == "least-privilege/lab5.md#task-1"
+    assert check.docs == "least-privilege/policy-types.md#seven-policy-types"
+
+
+BUCKET_POLICIES = "least-privilege/policy-types.md#layer-4-add-a-resource-based-policy"
+ORG_POLICIES = "least-privilege/policy-types.md#layer-3-add-scps-and-rcps"
 
 
 @pytest.mark.parametrize(
-    "check_id, words",
+    "check_id, words, docs",
     [
-        ("test_bucket_refuses_requests_without_tls", ("TLS", "explicit Deny", "objects")),
+        (
+            "test_bucket_refuses_requests_without_tls",
+            ("TLS", "explicit Deny", "objects"),
+            BUCKET_POLICIES,
+        ),
         (
             "test_bucket_refuses_everyone_outside_the_organization",
             ("organization ID", "exactly", "wildcard", "NotPrincipal"),
+            BUCKET_POLICIES,
         ),
-        ("test_rcp_lets_the_organization_in", ("aws:PrincipalOrgID", "not a list")),
+        ("test_rcp_lets_the_organization_in", ("aws:PrincipalOrgID", "not a list"), ORG_POLICIES),
         (
             "test_rcp_lets_aws_services_work_for_the_organization",
             ("AWS service", "aws:PrincipalIsAWSService"),
+            ORG_POLICIES,
         ),
         (
             "test_rcp_keeps_everyone_else_out",
             ("KMS", "exactly", "no wildcard", "no organization ID", "anonymous"),
+            ORG_POLICIES,
         ),
     ],
 )
-def test_bucket_and_rcp_failures_name_the_concept_not_the_condition(starter, check_id, words):
+def test_bucket_and_rcp_failures_name_the_concept_not_the_condition(starter, check_id, words, docs):
     check = starter[check_id]
     assert check.status == "failed"
     assert check.expected.endswith(("to be denied", "to be allowed"))  # the failing request
     _no_answer(check)
     for word in words:
         assert word in check.fix, word
-    assert check.docs.startswith("least-privilege/lab5.md#task-")
+    assert check.docs == docs
 
 
 def test_wrong_answers_for_the_org_grant_and_the_exemption_get_the_concept(tmp_path):
@@ -573,3 +586,31 @@ def test_wrong_answers_for_the_org_grant_and_the_exemption_get_the_concept(tmp_p
         _no_answer(check)
     assert "organization" in serves.fix and "accounts join and leave" in serves.fix
     assert "global services" in exempts.fix and "us-east-1" in exempts.fix
+
+
+def test_the_leave_failure_names_the_concept_not_the_statement_to_paste(starter):
+    """The starter does not keep accounts in the organization: the failure names the request
+    (the action, who made it) and why only an SCP Deny holds, never the statement to add."""
+    check = starter["test_scp_keeps_accounts_in_the_organization"]
+    assert check.status == "failed"
+    assert "organizations:LeaveOrganization" in check.expected  # the failing request
+    assert "organizations:LeaveOrganization" not in check.fix and '"*"' not in check.fix
+    for words in ("SCP", "explicit Deny", "FullAWSAccess", "root user"):
+        assert words in check.fix, words
+    assert check.docs == ORG_POLICIES
+
+
+def test_the_containment_failure_names_the_steps_not_the_actions(tmp_path):
+    """A session policy that also reboots instances (no request of the matrix asks for it)
+    fails with the steps containment needs (stop, snapshot, deactivate) and the action it
+    has too many, never the action names to list."""
+    reboot = {"Effect": "Allow", "Action": "ec2:RebootInstances", "Resource": "*"}
+    results = grade(tmp_path, added(SESSION, reboot))
+    check = results["test_break_glass_session_can_do_nothing_else"]
+    assert check.status == "failed"
+    assert "ec2:RebootInstances" in check.found
+    for step in ("stopping instances", "snapshotting volumes", "deactivating access keys"):
+        assert step in check.expected, step
+    for action in ("ec2:StopInstances", "ec2:CreateSnapshot", "iam:UpdateAccessKey"):
+        assert action not in check.expected and action not in check.fix, action
+    assert check.docs == "least-privilege/policy-types.md#layer-5-add-a-session-policy"

@@ -302,7 +302,7 @@ LAB5_WRONG = [
          setting("OnlyApprovedRegions", Condition={"StringEquals": {"aws:RequestedRegion": OTHER_REGIONS}}),
          REGIONS_CHECK, "not open yet"),
     lab5(SCP, "kms-exempted", on_actions("OnlyApprovedRegions", lambda a: a + ["kms:*"]),
-         REGIONS_CHECK, "kms:", "a regional service", "exempt only the global services"),
+         REGIONS_CHECK, "kms:", "a regional service", "only the global services"),
     lab5(SCP, "aws-example-exemptions-pasted",
          setting("OnlyApprovedRegions", NotAction=AWS_EXAMPLE_EXEMPTIONS),
          REGIONS_CHECK, "acm, config, directconnect, fms, kms"),

@@ -25,6 +25,13 @@ from grader.checks.lab3_scenario import ACCOUNT, Instance, make_fleet
 
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
 DOCS = "least-privilege/lab3.md"
+# The concept sections a failure points at (the lab page's task says what to build; these
+# say why): what a wildcard also matches, why reading is not harmless, roles per duty, and
+# how a condition operator compares.
+WILDCARDS = "least-privilege/index.md#wildcards-need-care"
+DUTIES = "least-privilege/index.md#roles-per-duty"
+CONDITIONS = "least-privilege/index.md#condition-operators"
+EXPLICIT_DENY = "least-privilege/index.md#how-a-request-is-decided"
 # What an operator may be granted: the duty (start, stop) and seeing what it acts on.
 OPERATOR_DUTY = {"ec2:startinstances", "ec2:stopinstances"}
 # What "seeing EC2 and VPC" means, as the requests a viewer must be able to make.
@@ -100,10 +107,13 @@ def test_viewer_sees_ec2_and_vpc(policies: dict[str, Policy]) -> None:
     ]
     if missing:
         fail(
-            expected='every EC2 and VPC Describe action to be allowed on "*"',
-            found=f"denied: {listing(missing)}",
-            fix='allow ec2:Describe* on "Resource": "*" (Describe actions cannot be scoped to resources)',
-            docs=DOCS + "#task-1",
+            expected="every request to describe EC2 and VPC resources to be allowed",
+            found=f"the viewer's policy refuses {listing(missing)} (asked on every resource: "
+            "a Describe request names no single resource)",
+            fix="grant the viewer the family of actions that describe what exists, on the "
+            "resources those actions accept: most of them support no resource-level "
+            "permissions, so a narrower Resource refuses them",
+            docs=WILDCARDS,
         )
 
 
@@ -123,6 +133,8 @@ def test_viewer_reads_no_data(policies: dict[str, Policy]) -> None:
             fix="remove every service the viewer does not need; for EC2 keep only the Describe "
             "actions that show what exists (one of them returns user data: see the user data "
             "check)",
+            # the task's own steps (run grants, remove, check again), which link the concept
+            # (why ReadOnlyAccess is not safe): the starter's first failure leads to the lab
             docs=DOCS + "#task-1",
         )
 
@@ -133,8 +145,8 @@ def test_viewer_cannot_read_user_data(policies: dict[str, Policy], fleet) -> Non
     ec2:Describe* includes, returns it, and user data often holds passwords and keys."""
     fix = (
         "keep the Describe actions but take back the one that returns an instance's user "
-        "data: an explicit Deny wins over any Allow, so it stays refused whatever "
-        "ec2:Describe* grants"
+        "data: an explicit Deny wins over any Allow, so it stays refused whatever a wildcard "
+        "(or a policy attached later) grants"
     )
     requests = [
         (f"ec2:DescribeInstanceAttribute on {instance.describe()}", instance)
@@ -160,7 +172,7 @@ def test_viewer_cannot_read_user_data(policies: dict[str, Policy], fleet) -> Non
                 for what, instance in requests
             ),
         ],
-        DOCS + "#task-1",
+        EXPLICIT_DENY,
     )
 
 
@@ -177,7 +189,7 @@ def test_viewer_changes_nothing(policies: dict[str, Policy]) -> None:
             expected="only Read and List actions",
             found=f"{count(len(changing), 'action')} that change things: {listing(changing)}",
             fix="the viewer's duty is to look; starting and stopping belongs to the operator role",
-            docs=DOCS + "#task-1",
+            docs=DUTIES,
         )
 
 
@@ -192,8 +204,9 @@ def _granted(result, levels: tuple[str, ...]) -> list[str]:
 def test_operator_starts_and_stops_dev_instances(policies: dict[str, Policy], fleet) -> None:
     """The operator can start and stop every instance tagged Environment=dev."""
     fix = (
-        "allow ec2:StartInstances and ec2:StopInstances on instances whose Environment tag is "
-        "dev (instance IDs change: match the tag, not the ID)"
+        "allow the two actions that start and stop an instance on instances whose Environment "
+        "tag is dev: instance IDs change, so the condition is on the instance's tag (a "
+        "resource-tag key), not on its ID"
     )
     judge(
         [
@@ -207,7 +220,7 @@ def test_operator_starts_and_stops_dev_instances(policies: dict[str, Policy], fl
             for instance in fleet["dev"]
             for action in ("ec2:StartInstances", "ec2:StopInstances")
         ],
-        DOCS + "#task-2",
+        CONDITIONS,
     )
 
 
@@ -234,7 +247,7 @@ def test_operator_cannot_touch_other_instances(policies: dict[str, Policy], flee
             for instance in fleet["other"]
             for action in ("ec2:StartInstances", "ec2:StopInstances")
         ],
-        DOCS + "#task-2",
+        CONDITIONS,
     )
 
 
@@ -260,10 +273,14 @@ def test_operator_has_no_other_power(policies: dict[str, Policy], fleet) -> None
             Request(action="iam:PassRole", resource=f"arn:aws:iam::{ACCOUNT}:role/admin"),
         ),
     )
-    fix = "grant only ec2:StartInstances and ec2:StopInstances"
+    fix = (
+        "grant the operator only what its duty does, starting and stopping: terminating, "
+        "tagging and passing roles are other duties (re-tagging a prod instance as dev would "
+        "undo the tag condition)"
+    )
     judge(
         [_verdict(policies[OPERATOR], request, False, what, fix) for what, request in requests],
-        DOCS + "#task-2",
+        DUTIES,
     )
     extra = [
         a
@@ -275,10 +292,10 @@ def test_operator_has_no_other_power(policies: dict[str, Policy], fleet) -> None
     ]
     if extra:
         fail(
-            expected="only ec2:StartInstances, ec2:StopInstances (and ec2:Describe*)",
-            found=f"{len(extra)} more actions granted: {listing(extra)}",
-            fix="list the two actions the duty needs instead of a wildcard",
-            docs=DOCS + "#task-2",
+            expected="only the actions that start and stop instances (and the Describe actions)",
+            found=f"{count(len(extra), 'more action')} granted: {listing(extra)}",
+            fix="name each action the duty needs instead of a wildcard, and nothing else",
+            docs=WILDCARDS,
         )
 
 
@@ -315,7 +332,7 @@ def test_no_wildcard_action_beyond_describe(policies: dict[str, Policy]) -> None
             expected="wildcards only inside ec2:Describe*",
             found=listing(wide, limit=5),
             fix="name each action the duty needs; a wildcard grants today's and tomorrow's actions alike",
-            docs=DOCS + "#task-3",
+            docs=WILDCARDS,
         )
 
 
@@ -324,10 +341,10 @@ def test_operator_is_scoped_to_the_account_and_region(policies: dict[str, Policy
     """The operator's rights stop at the team's account and Region: a dev instance in
     another account or Region, even the next one, is out of reach."""
     fix = (
-        "scope the operator's Resource to instance ARNs of the team's own account and Region "
-        "(data/inventory.json names them), each part written out whole: a wildcard in the "
-        "Region or the account part of an ARN also matches the next Region, or an account "
-        "one digit away"
+        "scope the operator's Resource to the instances of the team's own account and Region "
+        "(data/inventory.json names them), each part of the ARN written out whole: a wildcard "
+        "in the Region or the account part also matches the next Region, or an account one "
+        "digit away"
     )
     judge(
         [
@@ -340,5 +357,5 @@ def test_operator_is_scoped_to_the_account_and_region(policies: dict[str, Policy
             )
             for instance in fleet["elsewhere"]
         ],
-        DOCS + "#task-3",
+        WILDCARDS,
     )

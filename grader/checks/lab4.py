@@ -49,6 +49,15 @@ from grader.checks.lab4_scenario import (
 )
 
 DOCS = "least-privilege/lab4.md"
+# The concept sections a failure points at: the page that teaches why, not only the task.
+MAPPING = "least-privilege/cloudtrail.md#what-the-trail-does-not-show"
+MARKERS = "least-privilege/cloudtrail.md#marker-events-sync-sync-sync"
+NOISE = "least-privilege/cloudtrail.md#noise-you-cannot-control"
+WILDCARDS = "least-privilege/index.md#wildcards-need-care"
+PASSROLE = "least-privilege/access-analyzer.md#security-warnings-worth-knowing"
+GENERATION = "least-privilege/access-analyzer.md#generating-a-policy-from-cloudtrail"
+VALIDATION = "least-privilege/access-analyzer.md#validating-a-policy"
+PRUNING = "least-privilege/access-analyzer.md#pruning-services-unused-for-n-days"
 GENERATOR = "generate_policy.py"
 DEPLOY = "deploy-role-policy.json"
 LEGACY = "legacy-role-policy.json"
@@ -150,7 +159,7 @@ def test_generated_policy_is_valid(runs: list[Run]) -> None:
                 found=listing(problems, limit=4),
                 fix="map each event to the IAM action it needs: Lambda event names carry an API "
                 "version, some endpoints are not the IAM prefix, some S3 operations have other names",
-                docs=DOCS + "#task-1",
+                docs=MAPPING,
             )
 
 
@@ -177,7 +186,7 @@ def test_generated_policy_allows_what_was_used(runs: list[Run]) -> None:
                 found=f"not allowed: {listing(missing)}",
                 fix="keep all of the role's own calls between the markers (every session of the "
                 "role counts), and map each one, including calls that were denied",
-                docs=DOCS + "#task-1",
+                docs=MARKERS,
             )
 
 
@@ -203,7 +212,7 @@ def test_generated_policy_grants_nothing_else(runs: list[Run]) -> None:
                 fix="keep only the role's own calls (not calls with userIdentity.invokedBy, not "
                 "other roles whose names start alike), only between the two markers, markers "
                 "excluded; and name each action, no wildcards",
-                docs=DOCS + "#task-1",
+                docs=NOISE,
             )
 
 
@@ -246,10 +255,12 @@ def test_both_policies_deploy_to_the_sandbox(
 # ---------------------------------------------------------------- task 2: the refined policy
 
 
-def _judge(policy: Policy, requests: list[tuple[str, Request]], allowed: bool, fix: str) -> None:
+def _judge(
+    policy: Policy, requests: list[tuple[str, Request]], allowed: bool, fix: str, docs: str
+) -> None:
     judge(
         [Verdict(what, evaluate([policy], request), allowed, fix) for what, request in requests],
-        DOCS + "#task-2",
+        docs,
     )
 
 
@@ -265,6 +276,7 @@ def test_deploy_policy_allows_what_the_window_used(
         True,
         "allow each action on the resources the records name (a denied call is still one the "
         "job needs), and iam:PassRole for the role a request passes: it is checked, never logged",
+        MAPPING,
     )
 
 
@@ -282,6 +294,7 @@ def test_deploy_policy_denies_lookalikes(policies: dict[str, Policy], shipped: S
         "(a * or ? in a name, Region or account also matches look-alikes such as a name with "
         "a suffix or the next Region); where an action takes no resource, limit it to the "
         "Region the records show with a condition on the Region the request is made in",
+        WILDCARDS,
     )
 
 
@@ -301,7 +314,7 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
             fix="a request that names a role for a service to use needs iam:PassRole on that "
             "role; CloudTrail never logs it, so read it from the request parameters, then "
             "limit it to that one role and service",
-            docs=DOCS + "#task-2",
+            docs=PASSROLE,
         )
     requests = []
     for role, source in sorted(shipped.passed.items()):
@@ -349,6 +362,7 @@ def test_deploy_policy_passes_only_that_role_to_that_service(
         "scope iam:PassRole to that role's whole ARN (no wildcard: a role whose name only "
         "starts alike is another role), and only when it is passed to the service the "
         "records pass it to (a condition on iam:PassedToService, compared exactly)",
+        PASSROLE,
     )
 
 
@@ -369,7 +383,7 @@ def test_deploy_policy_grants_only_the_actions_used(
             found=f"{len(extra)} more granted: {listing(extra)}",
             fix="remove what the records do not show: the markers, calls outside the window, "
             "other principals' calls",
-            docs=DOCS + "#task-2",
+            docs=NOISE,
         )
 
 
@@ -403,7 +417,7 @@ def test_deploy_policy_names_actions_and_resources(policies: dict[str, Policy]) 
             found=listing(wide, limit=6),
             fix="list each action; give each action the ARNs the records name "
             "(`grader iam grants` and the Service Authorization Reference show what it accepts)",
-            docs=DOCS + "#task-2",
+            docs=GENERATION,
         )
 
 
@@ -418,7 +432,7 @@ def test_deploy_policy_validates_clean(lab_dir: Path, policies: dict[str, Policy
             expected="no ERROR, SECURITY_WARNING or WARNING finding",
             found=listing(problems, limit=4),
             fix=f"run `grader iam validate labs/lab4/{DEPLOY}` and apply each finding's fix",
-            docs=DOCS + "#task-2",
+            docs=VALIDATION,
         )
 
 
@@ -486,7 +500,7 @@ def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage:
             "compare each service's LastAuthenticated with it, and remove every action and "
             "resource of a service used before it or never; a statement that mixes services "
             "keeps its used ones",
-            docs=DOCS + "#task-3",
+            docs=PRUNING,
         )
     before = grants(usage.original)
     extra = [a for a in granted.actions if a not in before]
@@ -495,7 +509,7 @@ def test_legacy_policy_drops_unused_services(policies: dict[str, Policy], usage:
             expected="nothing the original policy did not grant",
             found=f"{count(len(extra), 'new action')}: {listing(extra)}",
             fix=f"prune only: start again from {ORIGINAL} if needed",
-            docs=DOCS + "#task-3",
+            docs=PRUNING,
         )
 
 
@@ -535,7 +549,7 @@ def test_legacy_policy_keeps_used_services(
             found=listing(lost, limit=6),
             fix="remove only what belongs to unused services; leave the rest exactly as in "
             f"{ORIGINAL}",
-            docs=DOCS + "#task-3",
+            docs=PRUNING,
         )
     judge(
         [
@@ -545,5 +559,5 @@ def test_legacy_policy_keeps_used_services(
                     "account, no looser condition operator)")
             for what, request in widened_requests(usage, seed)
         ],
-        DOCS + "#task-3",
+        PRUNING,
     )  # fmt: skip

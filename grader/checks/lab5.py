@@ -62,6 +62,15 @@ from grader.checks.lab5_scenario import (
 )
 
 DOCS = "least-privilege/lab5.md"
+# The concept sections a failure points at: the part of the chapter that teaches why (the
+# lab page's task says what to build).
+ORG_POLICIES = "least-privilege/policy-types.md#layer-3-add-scps-and-rcps"
+REGION_GUARDRAIL = "least-privilege/policy-types.md#seven-policy-types"
+BOUNDARIES = "least-privilege/policy-types.md#layer-2-add-a-permissions-boundary"
+RESOURCE_POLICIES = "least-privilege/policy-types.md#layer-4-add-a-resource-based-policy"
+SESSION_POLICIES = "least-privilege/policy-types.md#layer-5-add-a-session-policy"
+VALIDATION = "least-privilege/access-analyzer.md#validating-a-policy"
+ELEMENTS = "least-privilege/policy-types.md#the-elements-of-a-statement-per-type"
 # file -> (policy type: how it parses and validates, Access Analyzer resource type, task)
 FILES: dict[str, tuple[PolicyType, str | None, int]] = {
     SCP: (PolicyType.SCP, None, 1),
@@ -235,8 +244,6 @@ def test_the_setup_deploys_to_the_sandbox(lab_dir: Path, policies, aws) -> None:
 
 # ---------------------------------------------------------------- task 1: the SCP
 
-T1 = DOCS + "#task-1"
-
 
 def _member_admins(org: Org) -> list[tuple[str, str, str]]:
     """(who, account, principal ARN): admins and root users of the Workloads accounts."""
@@ -270,9 +277,14 @@ def _admin_cells(org: Org, items: list[tuple[str, str, str, bool, str]]) -> list
 def test_scp_keeps_accounts_in_the_organization(org: Org) -> None:
     """No one in a Workloads account, not even an administrator or the root user, can make
     the account leave the organization."""
-    fix = 'add a Deny statement for "organizations:LeaveOrganization" (Resource "*") to scp.json'
+    fix = (
+        "an account's administrators (and its root user) can do anything their own policies "
+        "allow unless an SCP above the account denies it: FullAWSAccess allows leaving the "
+        "organization, so only an explicit Deny in scp.json takes it back"
+    )
     judge(
-        _admin_cells(org, [("organizations:LeaveOrganization", "*", GLOBAL_REGION, False, fix)]), T1
+        _admin_cells(org, [("organizations:LeaveOrganization", "*", GLOBAL_REGION, False, fix)]),
+        ORG_POLICIES,
     )
 
 
@@ -300,7 +312,7 @@ def test_scp_keeps_cloudtrail_and_guardduty_running(org: Org) -> None:
              "deny only the actions that stop or change CloudTrail and GuardDuty, not "
              "cloudtrail:* or guardduty:*: responders must still read trails and findings")
         )  # fmt: skip
-    judge(_admin_cells(org, items), T1)
+    judge(_admin_cells(org, items), ORG_POLICIES)
 
 
 @pytest.mark.check(task=1, points=3)
@@ -326,7 +338,7 @@ def test_scp_denies_unapproved_regions(org: Org) -> None:
                  "(ap-northeast-* also matches ap-northeast-2), and do not exempt regional "
                  "services")
             )  # fmt: skip
-    judge(_admin_cells(org, items), T1)
+    judge(_admin_cells(org, items), REGION_GUARDRAIL)
     # Each regional service's actions (one per access level), in us-east-1: the SCP alone
     # must deny them (FullAWSAccess and the admins' AdministratorAccess allow the rest).
     scp = org.p[SCP]
@@ -341,9 +353,9 @@ def test_scp_denies_unapproved_regions(org: Org) -> None:
         ps = org.policy_set("admin", account)
         services = sorted({a.split(":", 1)[0] for a in exempted})
         fix = (
-            "exempt only the global services from the Region deny (iam, organizations, sts, "
-            "cloudfront, route53, support); these are regional and must stay in the approved "
-            f"Regions: {listing(services)}"
+            "exempt from the Region deny only the global services the task names, whose calls "
+            "arrive in us-east-1 wherever the work is; these services are regional and must "
+            f"stay in the approved Regions: {listing(services)}"
         )
         judge_verdicts(
             [
@@ -355,7 +367,7 @@ def test_scp_denies_unapproved_regions(org: Org) -> None:
                 )
                 for a in exempted
             ],
-            T1,
+            REGION_GUARDRAIL,
         )
 
 
@@ -370,7 +382,7 @@ def test_scp_exempts_global_services(org: Org) -> None:
              f"exempt the global services ({service} and the others) from the Region deny, as "
              "AWS's example SCP does: their requests name us-east-1")
         )  # fmt: skip
-    judge(_admin_cells(org, items), T1)
+    judge(_admin_cells(org, items), REGION_GUARDRAIL)
     # An SCP with no Region deny over us-east-1 exempts nothing: the calls above then work
     # because nothing stops them, which earns no point.
     work = [a for a, _template in REGIONAL_WORK]
@@ -388,13 +400,11 @@ def test_scp_exempts_global_services(org: Org) -> None:
             "from",
             fix="deny regional work outside the approved Regions, us-east-1 included, and "
             "exempt only the global services from that deny",
-            docs=T1,
+            docs=REGION_GUARDRAIL,
         )
 
 
 # ---------------------------------------------------------------- task 2: boundary + delegation
-
-T2 = DOCS + "#task-2"
 
 
 def _developer_cells(org: Org, items: list[tuple[str, str, bool, str, dict[str, Any]]]) -> list:
@@ -449,7 +459,7 @@ def test_developers_create_app_roles_with_the_boundary(org: Org) -> None:
             ("iam:PassRole", role, True, fix, {"iam:PassedToService": "lambda.amazonaws.com"}),
             ("iam:GetRole", role, True, "let developers read roles (iam:GetRole, iam:ListRoles)", {}),
         ]  # fmt: skip
-    judge(_developer_cells(org, items), T2)
+    judge(_developer_cells(org, items), BOUNDARIES)
 
 
 @pytest.mark.check(task=2, points=3)
@@ -483,7 +493,7 @@ def test_developers_cannot_create_roles_without_the_boundary(org: Org) -> None:
             items.append((action, role, False, need, {"iam:PermissionsBoundary": lookalike}))
     for other in w.other_paths:
         items.append(("iam:CreateRole", _role(w.app_roles[0], other), False, path, WITH_BOUNDARY))
-    judge(_developer_cells(org, items), T2)
+    judge(_developer_cells(org, items), BOUNDARIES)
 
 
 @pytest.mark.check(task=2, points=3)
@@ -517,7 +527,7 @@ def test_developers_cannot_remove_or_change_the_boundary(org: Org) -> None:
              "boundary policy itself: whoever edits the boundary edits every app role's "
              "ceiling", {})
         )  # fmt: skip
-    judge(_developer_cells(org, items), T2)
+    judge(_developer_cells(org, items), BOUNDARIES)
 
 
 @pytest.mark.check(task=2, points=2)
@@ -544,7 +554,7 @@ def test_developers_cannot_escalate(org: Org) -> None:
          "allow iam:PassRole only on roles under /app/ (never on *)",
          {"iam:PassedToService": "lambda.amazonaws.com"}),
     ]  # fmt: skip
-    judge(_developer_cells(org, items), T2)
+    judge(_developer_cells(org, items), BOUNDARIES)
 
 
 @pytest.mark.check(task=2, points=3)
@@ -628,12 +638,10 @@ def test_boundary_caps_app_roles(org: Org) -> None:
                       "delete buckets, queues, tables and log groups), on acme-dev-* buckets and "
                       f"resources of the dev account {DEV} only", why), ps, principal)
             )  # fmt: skip
-    judge(cells, T2)
+    judge(cells, BOUNDARIES)
 
 
 # ---------------------------------------------------------------- task 3: the bucket policy
-
-T3 = DOCS + "#task-3"
 
 
 def _bucket_callers(org: Org) -> list[tuple[str, str | None, str | None]]:
@@ -696,7 +704,7 @@ def test_bucket_refuses_requests_without_tls(org: Org) -> None:
         ("s3:PutObject", other, False, False, fix),
         ("s3:ListBucket", f"arn:aws:s3:::{BUCKET_NAME}", False, False, fix),
     ]
-    judge(_bucket_cells(org, _bucket_callers(org), items), T3)
+    judge(_bucket_cells(org, _bucket_callers(org), items), RESOURCE_POLICIES)
 
 
 @pytest.mark.check(task=3, points=2)
@@ -714,7 +722,7 @@ def test_bucket_serves_the_organization(org: Org) -> None:
         ("s3:PutObject", other, True, True, fix),
         ("s3:ListBucket", f"arn:aws:s3:::{BUCKET_NAME}", True, True, fix),
     ]
-    judge(_bucket_cells(org, _bucket_callers(org), items), T3)
+    judge(_bucket_cells(org, _bucket_callers(org), items), RESOURCE_POLICIES)
 
 
 @pytest.mark.check(task=3, points=3)
@@ -746,12 +754,10 @@ def test_bucket_refuses_everyone_outside_the_organization(org: Org) -> None:
             ("s3:DeleteObject", key, True, False, admin_fix),
         ],
     )
-    judge(cells, T3)
+    judge(cells, RESOURCE_POLICIES)
 
 
 # ---------------------------------------------------------------- task 4: the break-glass session
-
-T4 = DOCS + "#task-4"
 
 
 def _break_glass_cells(org: Org, items: list[tuple[str, str, bool, str]]) -> list:
@@ -793,7 +799,7 @@ def test_break_glass_session_can_contain_an_incident(org: Org) -> None:
         items.append(("ec2:CreateSnapshot", f"arn:aws:ec2:{HOME}::snapshot/*", True, fix))
     for user in w.users:
         items.append(("iam:UpdateAccessKey", f"arn:aws:iam::{PROD}:user/{user}", True, fix))
-    judge(_break_glass_cells(org, items), T4)
+    judge(_break_glass_cells(org, items), SESSION_POLICIES)
 
 
 @pytest.mark.check(task=4, points=3)
@@ -812,7 +818,8 @@ def test_break_glass_session_can_do_nothing_else(org: Org) -> None:
         ("ec2:DeleteVolume", f"arn:aws:ec2:{HOME}:{PROD}:volume/{w.volumes[0]}", False, fix),
         ("ec2:DeleteSnapshot", f"arn:aws:ec2:{HOME}::snapshot/snap-0{hex_digits(random.Random(w.ids[0]), 16)}", False, fix),
         ("iam:DeleteAccessKey", f"arn:aws:iam::{PROD}:user/{w.users[0]}", False,
-         "deactivate keys (iam:UpdateAccessKey), never delete them: a deleted key is lost evidence"),
+         "contain a key by deactivating it, never by deleting it: a deleted key is lost "
+         "evidence, and deactivating is an action of its own"),
         ("iam:CreateAccessKey", f"arn:aws:iam::{PROD}:user/{w.users[1]}", False, fix),
         ("iam:CreateUser", f"arn:aws:iam::{PROD}:user/{w.sessions[0]}", False, fix),
         ("iam:AttachRolePolicy", f"arn:aws:iam::{PROD}:role/BreakGlass", False, fix),
@@ -831,25 +838,25 @@ def test_break_glass_session_can_do_nothing_else(org: Org) -> None:
         ("ec2:ModifyInstanceAttribute", instance, False, fix, "modifies an instance"),
         ("ec2:ModifySnapshotAttribute", f"arn:aws:ec2:{HOME}::snapshot/snap-0{hex_digits(random.Random(w.ids[1]), 16)}", False, fix, "shares a snapshot"),
     ]  # fmt: skip
-    judge(_break_glass_cells(org, items), T4)
+    judge(_break_glass_cells(org, items), SESSION_POLICIES)
     extra = beyond_containment(org.p[SESSION])
     if extra:
         fail(
-            expected="a session policy that grants only containment: seeing (List and Read "
-            "of EC2, GuardDuty, CloudTrail and IAM, no data), ec2:StopInstances, "
-            "ec2:CreateSnapshot and iam:UpdateAccessKey",
+            expected="a session policy that grants only what containment needs: seeing "
+            "(instances, volumes, trails, findings and keys, never data), stopping instances, "
+            "snapshotting volumes and deactivating access keys",
             found=f"{len(extra)} more actions granted: {listing(extra, limit=8)}",
             fix="name the containment actions instead of a wildcard such as guardduty:*, "
             "ec2:*Instances or ec2:*Snapshot*: a wildcard also grants what suppresses "
             "findings, deletes evidence or starts and changes instances",
-            docs=T4,
+            docs=SESSION_POLICIES,
         )
 
 
 # ---------------------------------------------------------------- Access Analyzer's checks
 
 
-def _validator_check(documents: dict[str, Any], names: tuple[str, ...], docs: str) -> None:
+def _validator_check(documents: dict[str, Any], names: tuple[str, ...]) -> None:
     from grader.aws.iam.validate import validate_policy
 
     bad = []
@@ -864,7 +871,7 @@ def _validator_check(documents: dict[str, Any], names: tuple[str, ...], docs: st
             expected="no ERROR or SECURITY_WARNING finding from Access Analyzer's policy checks",
             found=listing(bad, limit=4),
             fix=f"fix each finding; run `grader iam validate FILE {kinds}` to see them all",
-            docs=docs,
+            docs=VALIDATION,
         )
 
 
@@ -880,32 +887,30 @@ def _cli_type(name: str) -> str:
 @pytest.mark.check(task=1, points=1)
 def test_scp_passes_access_analyzer(documents: dict[str, Any]) -> None:
     """Access Analyzer's checks for an SCP find no error or security warning in scp.json."""
-    _validator_check(documents, (SCP,), T1)
+    _validator_check(documents, (SCP,))
 
 
 @pytest.mark.check(task=2, points=1)
 def test_delegation_passes_access_analyzer(documents: dict[str, Any]) -> None:
     """Access Analyzer's checks find no error or security warning (such as iam:PassRole on
     every role) in the boundary or the developers' policy."""
-    _validator_check(documents, (BOUNDARY, DELEGATED), T2)
+    _validator_check(documents, (BOUNDARY, DELEGATED))
 
 
 @pytest.mark.check(task=3, points=1)
 def test_bucket_policy_passes_access_analyzer(documents: dict[str, Any]) -> None:
     """Access Analyzer's checks for an S3 bucket policy find no error or security warning
     (such as Allow with NotPrincipal)."""
-    _validator_check(documents, (BUCKET,), T3)
+    _validator_check(documents, (BUCKET,))
 
 
 @pytest.mark.check(task=4, points=1)
 def test_session_policy_passes_access_analyzer(documents: dict[str, Any]) -> None:
     """Access Analyzer's checks find no error or security warning in the session policy."""
-    _validator_check(documents, (SESSION,), T4)
+    _validator_check(documents, (SESSION,))
 
 
 # ---------------------------------------------------------------- task 6: the data perimeter (RCP)
-
-T6 = DOCS + "#task-6"
 
 
 @pytest.fixture(scope="module")
@@ -959,9 +964,9 @@ def test_rcp_is_a_resource_control_policy(documents: dict[str, Any]) -> None:
             "is kept out with conditions on the caller (its organization, whether it is an AWS "
             "service), not with Principal; AWS's own RCPFullAWSAccess is the only Allow, and it "
             "is already attached",
-            docs=T6,
+            docs=ELEMENTS,
         )
-    _validator_check(documents, (RCP,), T6)
+    _validator_check(documents, (RCP,))
 
 
 @pytest.mark.check(task=6, points=2)
@@ -982,7 +987,7 @@ def test_rcp_lets_the_organization_in(org: Org) -> None:
         "deny only callers whose organization (aws:PrincipalOrgID) is not yours: name the "
         "organization, not a list of today's accounts, which misses the next one to join"
     )
-    judge(_perimeter_cells(org, callers, True, fix), T6)
+    judge(_perimeter_cells(org, callers, True, fix), ORG_POLICIES)
 
 
 @pytest.mark.check(task=6, points=2)
@@ -1013,7 +1018,7 @@ def test_rcp_lets_aws_services_work_for_the_organization(org: Org) -> None:
         account = PROD if req.action.startswith("s3:") else req.resource.split(":")[4]
         note = "on behalf of the organization: aws:SourceOrgID=" + ORG_ID
         cells.append((Cell(who, req, True, fix, note), org.perimeter_set(account), principal))
-    judge(cells, T6)
+    judge(cells, ORG_POLICIES)
 
 
 @pytest.mark.check(task=6, points=3)
@@ -1029,7 +1034,7 @@ def test_rcp_keeps_everyone_else_out(org: Org) -> None:
         "organization ID at all (an account in no organization, an anonymous caller); only "
         "AWS services are exempt"
     )
-    judge(_perimeter_cells(org, _outsiders(org), False, fix), T6)
+    judge(_perimeter_cells(org, _outsiders(org), False, fix), ORG_POLICIES)
 
 
 @pytest.mark.check(task=6, points=1)
@@ -1081,4 +1086,4 @@ def test_rcp_keeps_the_rest_of_the_lab_working(org: Org, org_with_rcp: Org) -> N
                 fix,
             )
         )
-    judge_verdicts(verdicts, T6)
+    judge_verdicts(verdicts, ORG_POLICIES)

@@ -2,8 +2,8 @@
 
 One module per command group, each with ``register(subparsers)``, which adds its commands
 and sets the handler each one runs: :mod:`~grader.cli.learner` (list, check, hint, reset,
-watch, docs), :mod:`~grader.cli.doctor`, :mod:`~grader.cli.dev`, :mod:`~grader.cli.iam`
-and :mod:`~grader.cli.trail`. A handler only reads its arguments, calls the layer that does
+watch, docs), :mod:`~grader.cli.doctor`, :mod:`~grader.cli.dev`, :mod:`~grader.cli.iam`,
+:mod:`~grader.cli.trail` and :mod:`~grader.cli.waf`. A handler only reads its arguments, calls the layer that does
 the work (grading, course, an engine) and renders the answer. Heavy modules are imported
 inside handlers, so ``grader --help`` and ``grader list`` stay instant.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from grader.errors import ExitCode, GraderError
 
 # The command groups, in the order ``grader --help`` lists them.
-GROUPS = ("learner", "doctor", "dev", "iam", "trail")
+GROUPS = ("learner", "doctor", "dev", "iam", "trail", "waf")
 TRACEBACK_ENV = "GRADER_TRACEBACK"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,31 @@ def _emit(config: pytest.Config, record: dict[str, Any]) -> None:
     if out is not None:
         out.write(json.dumps(record) + "\n")
         out.flush()
+
+
+# How much of a table the report takes: a summary, not a dump.
+MAX_TABLE_ROWS, MAX_TABLE_COLUMNS, MAX_CELL = 40, 10, 120
+
+
+@pytest.fixture(scope="session")
+def report_table(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """A function that adds a table to the lab's report, after the checks: a check module
+    calls it with a title, column names and rows (lab2 shows its replay summary)."""
+    config = request.config
+
+    def add(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        cut = [[str(cell)[:MAX_CELL] for cell in row[:MAX_TABLE_COLUMNS]] for row in rows]
+        _emit(
+            config,
+            {
+                "event": "table",
+                "title": str(title)[:MAX_CELL],
+                "columns": [str(c)[:MAX_CELL] for c in columns[:MAX_TABLE_COLUMNS]],
+                "rows": cut[:MAX_TABLE_ROWS],
+            },
+        )
+
+    return add
 
 
 def check_info(item: pytest.Item) -> dict[str, Any]:

@@ -62,6 +62,8 @@ def render_terminal(
             said = "skipped until the same check passes" if check.message == said_skip else None
             console.print(f"    {escape(said or check.message)}", style="dim", highlight=False)
             said_skip = check.message
+    for table in result.tables:
+        _render_table(console, table, plain)
     if result.problem:
         console.print(f"[bold red]problem:[/bold red] {escape(result.problem)}", highlight=False)
     if result.isolation_note:
@@ -79,6 +81,23 @@ def render_terminal(
         f"[dim](seed {result.seed}, {result.seconds:.1f} s)[/dim]",
         highlight=False,
     )
+
+
+def _render_table(console: Any, table: dict[str, Any], plain: bool) -> None:
+    from rich import box
+    from rich.table import Table
+
+    shown = Table(
+        title=table.get("title") or "",
+        title_justify="left",
+        box=None if plain else box.SIMPLE_HEAD,
+        title_style="bold",
+    )
+    for column in table.get("columns") or ():
+        shown.add_column(str(column))
+    for row in table.get("rows") or ():
+        shown.add_row(*(str(cell) for cell in row))
+    console.print(shown)
 
 
 def render_json(results: Iterable[LabResult], *, as_list: bool = False) -> str:

@@ -41,6 +41,9 @@ class LabResult:
     # How learner code was isolated, when the lab ran any: "full", "namespaces", "limits only".
     isolation: str | None = None
     isolation_note: str | None = None  # what is missing and how to get full isolation
+    # Tables a lab's checks add to the report (lab2: what the web ACL did to each kind of
+    # visitor): each {"title": str, "columns": [str], "rows": [[str]]}.
+    tables: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def score(self) -> int:

@@ -170,6 +170,8 @@ def run_lab(
             result.isolation = record.get("level")
             if result.isolation != jail.Level.FULL.value:
                 result.isolation_note = record.get("describe")
+        if record.get("event") == "table":
+            result.tables.append({key: record.get(key) for key in ("title", "columns", "rows")})
         if record.get("event") == "network":
             refused = ", ".join(record["refused"])
             result.problem = (result.problem + "; " if result.problem else "") + (
