@@ -207,3 +207,17 @@ def test_an_object_body_crosses_as_something_to_read():
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "b'hello' b' world'"
+
+
+def test_the_services_a_lab_calls_are_known_before_its_checks_start(tmp_path):
+    """The runner warms these in the sandbox process while the checks start: a declared
+    SANDBOX_SERVICES wins, else the aws.client("...") calls in the module."""
+    from grader.grading.sandbox_process import services_used
+
+    declared = tmp_path / "declared.py"
+    declared.write_text('SANDBOX_SERVICES = ("iam",)\n\ndef f(aws):\n    aws.client("s3")\n')
+    written = tmp_path / "written.py"
+    written.write_text('def f(aws):\n    aws.client("wafv2")\n    aws.client("wafv2")\n')
+    assert services_used(declared) == ("iam",)
+    assert services_used(written) == ("wafv2",)
+    assert services_used(tmp_path / "missing.py") == ()

@@ -438,3 +438,34 @@ def test_statements_nested_hundreds_deep_are_an_input_error_not_a_crash():
     with pytest.raises(WafParameterError, match="levels deep") as caught:
         parse_web_acl(acl)
     assert caught.value.json_path.startswith("Rules[0].Statement.NotStatement")
+
+
+def test_a_block_that_answers_200_is_accepted_with_a_warning():
+    """WAF's supported custom-response codes include 2xx, so it is not an error; but a
+    refusal dressed as success misleads clients and monitoring, so the engine says so."""
+    from grader.aws.waf.acl import parse_web_acl
+
+    visibility = {
+        "SampledRequestsEnabled": False,
+        "CloudWatchMetricsEnabled": False,
+        "MetricName": "m",
+    }
+    acl = {
+        "Name": "a",
+        "Scope": "CLOUDFRONT",
+        "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": visibility,
+        "Rules": [
+            {
+                "Name": "r",
+                "Priority": 0,
+                "Statement": {"GeoMatchStatement": {"CountryCodes": ["KP"]}},
+                "Action": {"Block": {"CustomResponse": {"ResponseCode": 200}}},
+                "VisibilityConfig": visibility,
+            }
+        ],
+    }
+    _, warnings = parse_web_acl(acl)
+    assert [w.json_path for w in warnings] == ["Rules[0].Action.Block.CustomResponse.ResponseCode"]
+    acl["Rules"][0]["Action"]["Block"]["CustomResponse"]["ResponseCode"] = 403
+    assert parse_web_acl(acl)[1] == ()

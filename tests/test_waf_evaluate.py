@@ -322,13 +322,19 @@ def test_does_a_rule_action_override_reach_a_rule_group_rule():
     assert RuleMatchInfo("deny-admin", "COUNT", "admin-guard") in verdict.non_terminating
 
 
-def test_is_a_missing_referenced_set_or_group_an_error():
-    with pytest.raises(NonexistentItemError) as info:
-        evaluator(group_acl())
-    assert info.value.json_path == "Rules[0].Statement"
+def test_is_a_missing_ip_set_an_error():
     ipset = {"IPSetReferenceStatement": {"ARN": IPSET_ARN}}
-    with pytest.raises(NonexistentItemError):
+    with pytest.raises(NonexistentItemError) as info:
         evaluator(web_acl(rule("office", 1, ipset, "Allow")))
+    assert info.value.json_path == "Rules[0].Statement"
+
+
+def test_a_rule_group_not_supplied_is_a_warning_and_matches_nothing():
+    """As an unmodelled managed group: said once, never a crash, and the request goes on."""
+    ev = evaluator(group_acl())
+    assert any("was not supplied" in w and GROUP_ARN in w for w in ev.warnings)
+    verdict = ev.evaluate(req("/admin"))
+    assert verdict.action == "ALLOW" and verdict.terminating_rule_id == "Default_Action"
 
 
 def test_is_an_ip_set_found_by_arn_in_the_api_shape():

@@ -25,6 +25,8 @@ from grader.checks.lab3_scenario import ACCOUNT, Instance, make_fleet
 
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
 DOCS = "least-privilege/lab3.md"
+# The sandbox services the deploy gate calls (warmed before the checks start).
+SANDBOX_SERVICES = ("iam",)
 # The concept sections a failure points at (the lab page's task says what to build; these
 # say why): what a wildcard also matches, why reading is not harmless, roles per duty, and
 # how a condition operator compares.

@@ -49,6 +49,8 @@ from grader.checks.lab4_scenario import (
 )
 
 DOCS = "least-privilege/lab4.md"
+# The sandbox services the deploy gate calls (warmed before the checks start).
+SANDBOX_SERVICES = ("iam",)
 # The concept sections a failure points at: the page that teaches why, not only the task.
 MAPPING = "least-privilege/cloudtrail.md#what-the-trail-does-not-show"
 MARKERS = "least-privilege/cloudtrail.md#marker-events-sync-sync-sync"

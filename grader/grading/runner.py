@@ -112,7 +112,9 @@ def run_lab(
     # The sandbox process first: it has the most to load (boto3, moto) and the checks
     # that need it run last.
     box = (
-        sandbox_process.fork_sandbox() if sandbox_process.uses_sandbox(lab.checks_module) else None
+        sandbox_process.fork_sandbox(services=sandbox_process.services_used(lab.checks_module))
+        if sandbox_process.uses_sandbox(lab.checks_module)
+        else None
     )
     fds: tuple[int, ...] = ()
     if box is not None:

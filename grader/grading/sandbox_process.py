@@ -73,7 +73,20 @@ def _read(fd: int) -> Any:
 # ---------------------------------------------------------------- the sandbox side
 
 
-def _serve(requests: int, replies: int, region: str) -> None:
+def _warm(box: Any, services: tuple[str, ...]) -> None:
+    """Make the clients the checks will call, and import moto's backends for them, while
+    the grading process is still starting: each costs a tenth of a second on first use."""
+    import importlib
+
+    for service in services:
+        try:
+            box.client(service)
+            importlib.import_module(f"moto.{service}")
+        except Exception:  # a guess that missed costs speed only, never a check
+            continue
+
+
+def _serve(requests: int, replies: int, region: str, services: tuple[str, ...] = ()) -> None:
     """Answer calls until the grading process closes its end (or ends)."""
     from grader.grading.sandbox import sandbox
 
@@ -82,6 +95,8 @@ def _serve(requests: int, replies: int, region: str) -> None:
         box = context.__enter__()
         import boto3  # noqa: F401  # load it now, while the checks' side is busy too
         from botocore.exceptions import ClientError
+
+        _warm(box, services)
 
         broken = None
     except BaseException as exc:  # reported to every caller instead of a silent hang
@@ -229,6 +244,32 @@ def uses_sandbox(checks_module: Path) -> bool:
         return False
 
 
+_CLIENT_CALL = re.compile(r"""\.client\(\s*["']([a-z0-9-]+)["']""")
+
+
+def services_used(checks_module: Path) -> tuple[str, ...]:
+    """The services the checks will call in the sandbox: the module's ``SANDBOX_SERVICES``
+    tuple if it has one (read without importing it), else the ``aws.client("...")`` calls
+    written in it. A miss costs speed only."""
+    import ast
+
+    try:
+        text = checks_module.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "SANDBOX_SERVICES" for t in node.targets
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return ()
+            return tuple(str(v) for v in value)
+    return tuple(dict.fromkeys(_CLIENT_CALL.findall(text)))
+
+
 def why_not_fork() -> str | None:
     """Why the sandbox must stay inside the grading process now, or None if it need not.
 
@@ -244,8 +285,11 @@ def why_not_fork() -> str | None:
     return None
 
 
-def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
-    """Fork a sandbox process now; None when :func:`why_not_fork` gives a reason."""
+def fork_sandbox(
+    region: str = DEFAULT_REGION, services: tuple[str, ...] = ()
+) -> SandboxProcess | None:
+    """Fork a sandbox process now; None when :func:`why_not_fork` gives a reason.
+    ``services`` are warmed before the first call (see :func:`services_used`)."""
     if why_not_fork() is not None:
         return None
     requests_r, requests_w = os.pipe()
@@ -261,7 +305,7 @@ def fork_sandbox(region: str = DEFAULT_REGION) -> SandboxProcess | None:
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
-            _serve(requests_r, replies_w, region)
+            _serve(requests_r, replies_w, region, services)
         except BaseException:
             code = 1
         finally:

@@ -530,6 +530,22 @@ def parse_rules(
     return tuple(sorted(compiled, key=lambda rule: rule.priority))
 
 
+def _success_blocks(rules: tuple[Rule, ...], default: Action) -> list[AclWarning]:
+    """Blocks that answer 2xx: WAF accepts them (the supported codes include 200-206), but
+    clients, caches and monitoring read the answer as a success."""
+    found = [(f"{r.path}.Action.Block", r.action) for r in rules if r.action is not None]
+    found.append(("DefaultAction.Block", default))
+    return [
+        AclWarning(
+            f"{where}.CustomResponse.ResponseCode",
+            f"a Block that answers {action.response.status} tells clients, caches and "
+            "monitoring that the request succeeded; a 4xx code says it was refused",
+        )
+        for where, action in found
+        if action.kind == "Block" and action.response and 200 <= action.response.status < 300
+    ]
+
+
 def _label_warnings(rules: tuple[Rule, ...], namespace: str) -> list[AclWarning]:
     """Label matches that no rule evaluated earlier can satisfy (labels may still come from
     a group the engine does not model, so these are warnings)."""
@@ -598,6 +614,7 @@ def parse_web_acl(
     if default.kind not in ("Allow", "Block"):
         raise invalid(EXACTLY_ONE, "DEFAULT_ACTION", "DefaultAction", "DefaultAction")
     warnings = [AclWarning(p, m) for p, m in raw] + _label_warnings(rules, namespace)
+    warnings += _success_blocks(rules, default)
     model = WebAcl(
         name,
         request["Scope"],

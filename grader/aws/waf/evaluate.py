@@ -239,7 +239,13 @@ class WebAclEvaluator:
                     found = self._need(regex_res, node.set_arn, "regex pattern set", rule)
                     self._regex_sets[node.set_arn] = found
                 elif isinstance(node, st.GroupReference):
-                    group = self._need(group_res, node.arn, "rule group", rule)
+                    group = group_res.find(node.arn)
+                    if group is None:  # as an unmodelled managed group: said, never a crash
+                        self.warnings.append(
+                            f"{rule.path}: rule group {node.arn} was not supplied "
+                            "(--rule-groups): it inspects nothing and never matches"
+                        )
+                        continue
                     self._groups[node.arn] = group
                     self._resolve(group.rules, ip_res, regex_res, group_res)
                 elif (
@@ -414,7 +420,9 @@ class WebAclEvaluator:
         return None
 
     def _group(self, rule: Rule, ref: st.GroupReference, run: _Run) -> Verdict | None:
-        group = self._groups[ref.arn]
+        group = self._groups.get(ref.arn)
+        if group is None:  # not supplied: warned about, matches nothing
+            return None
         ctx = run.ctx
         outer, ctx.namespace = ctx.namespace, group.label_namespace
         try:
