@@ -71,7 +71,7 @@ def load_json(path: str | Path, *, expect: type | None = dict, what: str = "a JS
         raise InputError(path, f"the file is empty; it should hold {what}")
     value = parse_json_text(text, path)
     if expect is not None and not isinstance(value, expect):
-        found = _json_type(value)
+        found = json_type(value)
         raise InputError(path, f"the file holds {found}; it should hold {what}", 1, 1)
     return value
 
@@ -89,7 +89,8 @@ def parse_json_text(text: str, path: str | Path, error: type[InputError] | None 
         raise error(path, TOO_DEEP) from None
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """How a message names a decoded JSON value's type: \"an object\", \"a string\", ..."""
     return {
         dict: "an object",
         list: "an array",

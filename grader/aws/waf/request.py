@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.aws.http import first_header, header_values
+
 
 @dataclass(frozen=True)
 class WafRequest:
@@ -39,16 +41,11 @@ class WafRequest:
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (names are case-insensitive), or None."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
+        return first_header(self.headers, name)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header ``name``, in order."""
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return header_values(self.headers, name)
 
     @property
     def user_agent(self) -> str | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.aws.errors import GraderError
-from grader.aws.jsonfile import read_text
+from grader.aws.jsonfile import json_type, read_text
 from grader.aws.waf.request import WafRequest
 
 # A traffic file holds at most this many bytes: a lab's traffic is a few thousand lines.
@@ -258,13 +258,4 @@ class _FieldError(ValueError):
         self.message = message
 
 
-def _kind(value: Any) -> str:
-    return {
-        dict: "an object",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
+_kind = json_type  # the same words as every other input error
