@@ -34,6 +34,7 @@ def test_help_lists_every_subcommand():
         "iam",
         "trail",
         "waf",
+        "edge",
     ):
         assert command in done.stdout
 
