@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.aws import botomodel
 from grader.aws.errors import GraderError
 
 
@@ -255,11 +256,9 @@ def check_path_pattern(pattern: str) -> str | None:
 # --- the API's shapes -------------------------------------------------------------------------
 
 
-@functools.cache
 def service_model():
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model("cloudfront")
+    """CloudFront's API model (its request shapes)."""
+    return botomodel.service_model("cloudfront")
 
 
 def validate_shape(value: Any, operation: str, member: str, at: str) -> None:

@@ -15,12 +15,12 @@ and the developer guide pages cited beside each table.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.aws import botomodel
 from grader.aws.jsonfile import load_json
 from grader.aws.waf import statements as st
 from grader.aws.waf.statements import EXACTLY_ONE, WafConfigError, invalid
@@ -221,11 +221,9 @@ def _thaw(value):
 # --- the API's shapes -----------------------------------------------------------------------
 
 
-@functools.cache
 def _service_model():
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model("wafv2")
+    """WAFv2's API model (its request shapes)."""
+    return botomodel.service_model("wafv2")
 
 
 def unwrap(document: Mapping[str, Any]) -> tuple[dict, bool]:
