@@ -35,6 +35,7 @@ def test_help_lists_every_subcommand():
         "trail",
         "waf",
         "edge",
+        "fapi",
     ):
         assert command in done.stdout
 

@@ -221,3 +221,16 @@ def test_the_services_a_lab_calls_are_known_before_its_checks_start(tmp_path):
     assert services_used(declared) == ("iam",)
     assert services_used(written) == ("wafv2",)
     assert services_used(tmp_path / "missing.py") == ()
+
+
+def test_every_warm_up_call_is_a_real_read_of_its_service():
+    """The warm-up calls must exist in botocore's models (a typo would only cost speed, so
+    nothing else would notice) and only read: List*, Get*, Describe*."""
+    from grader.aws.botomodel import service_model
+    from grader.grading.sandbox_process import WARM_CALLS
+
+    for service, (operation, _kwargs) in WARM_CALLS.items():
+        by_key = {name.lower(): name for name in service_model(service).operation_names}
+        name = by_key.get(operation.replace("_", ""))  # list_web_acls -> ListWebACLs
+        assert name is not None, (service, operation)
+        assert name.startswith(("List", "Get", "Describe")), (service, operation)

@@ -73,15 +73,28 @@ def _read(fd: int) -> Any:
 # ---------------------------------------------------------------- the sandbox side
 
 
-def _warm(box: Any, services: tuple[str, ...]) -> None:
-    """Make the clients the checks will call, and import moto's backends for them, while
-    the grading process is still starting: each costs a tenth of a second on first use."""
-    import importlib
+# A read-only call per service that makes moto build what its first request needs (its
+# URL routing, the service's backend and response templates: 0.05-0.15 s each, measured)
+# without creating anything a check could see.
+WARM_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sts": ("get_caller_identity", {}),
+    "iam": ("list_roles", {}),
+    "s3": ("list_buckets", {}),
+    "organizations": ("list_roots", {}),
+    "wafv2": ("list_web_acls", {"Scope": "CLOUDFRONT"}),
+    "cloudfront": ("list_distributions", {}),
+}
 
-    for service in services:
+
+def _warm(box: Any, services: tuple[str, ...]) -> None:
+    """Make the clients the checks will call, and have moto answer one read of each, while
+    the grading process is still starting: each costs a tenth of a second on first use."""
+    for service in ("sts", *services):
         try:
-            box.client(service)
-            importlib.import_module(f"moto.{service}")
+            client = box.client(service)
+            operation, kwargs = WARM_CALLS.get(service, (None, {}))
+            if operation is not None:
+                getattr(client, operation)(**kwargs)
         except Exception:  # a guess that missed costs speed only, never a check
             continue
 
