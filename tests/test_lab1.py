@@ -82,6 +82,29 @@ def static_policy(**overrides) -> dict:
 STATIC_CUSTOM = changed(DIST, set_in("/static/*", CachePolicyId="static"))
 
 
+def split_static(doc: dict) -> None:
+    """Scripts under a behavior of their own (first in order), with the policy 'static'."""
+    scripts = dict(behavior(doc, "/static/*"), PathPattern="/static/*.js", CachePolicyId="static")
+    doc["CacheBehaviors"]["Items"].insert(0, scripts)
+    doc["CacheBehaviors"]["Quantity"] += 1
+
+
+def unused_http_behavior(doc: dict) -> None:
+    """A behavior on allow-all for a path the log never asks for."""
+    unused = dict(behavior(doc, "/static/*"), PathPattern="/static/unused/*")
+    unused["ViewerProtocolPolicy"] = "allow-all"
+    doc["CacheBehaviors"]["Items"].insert(0, unused)
+    doc["CacheBehaviors"]["Quantity"] += 1
+
+
+def split_api(doc: dict) -> None:
+    """/api/orders under a behavior of its own that caches like static files."""
+    orders = dict(behavior(doc, "/api/*"), PathPattern="/api/orders", CachePolicyId=OPTIMIZED)
+    orders.pop("OriginRequestPolicyId")
+    doc["CacheBehaviors"]["Items"].insert(0, orders)
+    doc["CacheBehaviors"]["Quantity"] += 1
+
+
 def bucket_condition(condition: dict, **statement) -> dict:
     def change(doc: dict) -> None:
         doc["Statement"][0]["Condition"] = condition
@@ -145,6 +168,21 @@ WRONG = [
     ("test_only_this_distribution_reads_the_bucket",
      {"bucket_policy": changed(BUCKET, lambda d: d["Statement"][0].update(Action="s3:*"))},
      "this distribution may also write and delete"),
+    ("test_static_files_are_cached_long_compressed_and_keyed_on_what_changes_them",
+     {"distribution": changed(DIST, split_static), "cache_policies": static_policy(DefaultTTL=300)},
+     "the scripts get a behavior of their own with a five-minute TTL"),
+    ("test_personal_answers_are_never_cached_and_the_api_gets_the_token",
+     {"distribution": changed(DIST, split_api)},
+     "one API endpoint gets a behavior of its own that caches"),
+    ("test_every_behavior_turns_plain_http_away",
+     {"distribution": changed(DIST, unused_http_behavior)},
+     "allow-all on a behavior this run's log does not reach"),
+    ("test_the_distribution_and_its_policies_are_valid_requests",
+     {"distribution": changed(DIST, set_in("/api/*", TargetOriginId="no-such-origin"))},
+     "a behavior pointing at an origin that does not exist"),
+    ("test_the_bucket_policy_is_valid_iam",
+     {"bucket_policy": changed(BUCKET, lambda d: d["Statement"][0].update(Effect="Permit"))},
+     "an Effect IAM does not know"),
     ("test_only_this_distribution_reads_the_bucket",
      {"distribution": changed(DIST, lambda d: d["Origins"]["Items"][0].pop("OriginAccessControlId"))},
      "an S3 origin without origin access control"),

@@ -163,6 +163,12 @@ WRONG_ANSWERS = {
 }
 MORE_WRONG = [
     (
+        "test_the_web_acl_is_a_valid_create_web_acl_request",
+        acl_with(lambda d: d.update(Scope="GLOBAL")),
+        None,
+        "a scope the API does not have",
+    ),
+    (
         "test_bot_control_inspects_the_login_page_and_nothing_else",
         acl_with(_scope(login_match("CONTAINS", search="login"))),
         None,

@@ -35,6 +35,7 @@ from urllib.parse import unquote
 
 from grader.aws.edge.request import EdgeRequest
 from grader.aws.errors import GraderError
+from grader.aws.http import HeaderListError, header_pairs
 from grader.aws.jsonfile import json_type, read_text
 
 # A course's log is at most a few hundred thousand lines; anything far bigger is a mistake.
@@ -343,18 +344,10 @@ def _time_ms(record: dict[str, Any], days: dict[str, int]) -> int:
 
 
 def _json_headers(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, list):
-        raise _FieldError("headers", f"must be a list of {{name, value}}, not {json_type(value)}")
-    pairs = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise _FieldError(f"headers[{i}]", f"must be an object, not {json_type(item)}")
-        for key in ("name", "value"):
-            if not isinstance(item.get(key), str):
-                found = "missing" if key not in item else json_type(item[key])
-                raise _FieldError(f"headers[{i}].{key}", f"must be a string, found {found}")
-        pairs.append((item["name"], item["value"]))
-    return pairs
+    try:
+        return list(header_pairs(value))
+    except HeaderListError as exc:
+        raise _FieldError("headers" + exc.path, exc.message) from None
 
 
 def _cookies(text: str) -> tuple[tuple[str, str], ...]:

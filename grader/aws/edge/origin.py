@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from grader.aws.edge.distribution import path_matches
 from grader.aws.edge.request import OriginResponse
 from grader.aws.errors import GraderError
+from grader.aws.http import HeaderListError, header_pairs
 from grader.aws.jsonfile import json_type, load_json
 
 if TYPE_CHECKING:
@@ -180,16 +181,10 @@ def _headers(value: Any, at: str, fail: Any) -> tuple[tuple[str, str], ...]:
         return tuple(pairs)
     if not isinstance(value, list):
         raise fail(at, f"must be an object or a list of {{name, value}}, not {json_type(value)}")
-    pairs = []
-    for i, item in enumerate(value):
-        if not isinstance(item, Mapping):
-            raise fail(f"{at}[{i}]", f"must be an object {{name, value}}, not {json_type(item)}")
-        for key in ("name", "value"):
-            if not isinstance(item.get(key), str):
-                found = "missing" if key not in item else json_type(item[key])
-                raise fail(f"{at}[{i}].{key}", f"must be a string, found {found}")
-        pairs.append((item["name"], item["value"]))
-    return tuple(pairs)
+    try:
+        return header_pairs(value)
+    except HeaderListError as exc:
+        raise fail(at + exc.path, exc.message) from None
 
 
 def _is_int(value: Any) -> bool:

@@ -21,7 +21,7 @@ a token is an ``aws-waf-token`` cookie (its validity is the web ACL evaluator's 
 ``TGT_ML_`` rules are listed, so overrides may name them, but never match.
 
 Labels that the group adds without a rule matching (a verified bot's; the low and medium
-session-volume labels) travel in a ``RuleHit`` named ``LABELS_ONLY_HIT`` with action Count:
+session-volume labels) travel in a ``RuleHit`` named ``groups.LABELS_ONLY_HIT`` with action Count:
 ``GroupOutcome`` has no other place for them. It is no rule of the group, so ExcludedRules and
 RuleActionOverrides cannot reach it, and it never terminates; an evaluator should add its
 labels and leave it out of the log's matching rules.
@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from grader.aws.waf import bot_signatures as sigs
-from grader.aws.waf.groups import GroupOutcome, RuleHit
+from grader.aws.waf.groups import LABELS_ONLY_HIT, GroupOutcome, RuleHit
 from grader.aws.waf.request import WafRequest
 
 VENDOR = "AWS"
@@ -46,7 +46,6 @@ NAME = "AWSManagedRulesBotControlRuleSet"
 LABEL_NAMESPACE = "awswaf:managed:aws:bot-control:"
 
 # The name of the pseudo-hit that carries labels added without a rule match (see above).
-LABELS_ONLY_HIT = "(labels without a matching rule)"
 
 COMMON = "COMMON"
 TARGETED = "TARGETED"

@@ -51,7 +51,7 @@ from grader.aws.waf.acl import (
     parse_rule_group,
 )
 from grader.aws.waf.fields import body_limit, cookies, query_args
-from grader.aws.waf.groups import GroupOutcome
+from grader.aws.waf.groups import LABELS_ONLY_HIT, GroupOutcome
 from grader.aws.waf.request import WafRequest
 from grader.aws.waf.statements import EvalContext, IpSet, WafConfigError
 from grader.aws.waf.verdict import CustomResponse, RuleMatchInfo, Verdict
@@ -78,10 +78,6 @@ _LOG_ACTION = {
     "Captcha": "CAPTCHA",
     "Challenge": "CHALLENGE",
 }
-
-# The pseudo-hit a group model uses for labels added without a matching rule
-# (grader.aws.waf.botcontrol.LABELS_ONLY_HIT): labels only, never a matching rule.
-LABELS_ONLY_HIT = "(labels without a matching rule)"
 
 _TOKEN_TIME = re.compile(r"(?:^|:)(\d{1,12})$")
 

@@ -13,6 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The name of the hit a group model uses for labels it adds without any of its rules
+# matching (Bot Control's labels for a verified bot, its session-volume labels): an evaluator
+# adds the labels and records no match, and no override can reach it.
+LABELS_ONLY_HIT = "(labels without a matching rule)"
+
 # The actions a rule can have (RuleAction's members); Count never terminates.
 RULE_ACTIONS = ("Allow", "Block", "Count", "Captcha", "Challenge")
 

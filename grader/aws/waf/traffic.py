@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.aws.errors import GraderError
+from grader.aws.http import HeaderListError, header_pairs
 from grader.aws.jsonfile import json_type, read_text
 from grader.aws.waf.request import WafRequest
 
@@ -155,20 +156,10 @@ def request_from_json(data: Any, *, source: str | None = None) -> WafRequest:
 def _headers(value: Any, path: str) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
-    if not isinstance(value, list):
-        raise _FieldError(path, f"must be a list of {{name, value}} objects, not {_kind(value)}")
-    headers = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise _FieldError(
-                f"{path}[{i}]", f"must be a {{name, value}} object, not {_kind(item)}"
-            )
-        for key in ("name", "value"):
-            if not isinstance(item.get(key), str):
-                found = "missing" if key not in item else _kind(item[key])
-                raise _FieldError(f"{path}[{i}].{key}", f"must be a string ({found})")
-        headers.append((item["name"], item["value"]))
-    return tuple(headers)
+    try:
+        return header_pairs(value)
+    except HeaderListError as exc:
+        raise _FieldError(path + exc.path, exc.message) from None
 
 
 def _body(data: dict[str, Any]) -> bytes:
