@@ -189,13 +189,20 @@ def test_only_the_known_places_start_processes_and_only_the_jail_starts_learner_
     assert set(starts) == set(PROCESS_STARTERS), starts
 
 
-def test_only_the_learner_module_runs_code_in_the_jail():
+@pytest.mark.parametrize(
+    "entry, only_caller",
+    [
+        ("run_jailed", "grader.grading.learner"),  # one call, one process
+        ("start_jailed", "grader.grading.learner_worker"),  # a warm function, many calls
+    ],
+)
+def test_only_the_learner_modules_run_code_in_the_jail(entry, only_caller):
     callers = sorted(
         name
         for name, path in ((module_name(p), p) for p in PACKAGE.rglob("*.py"))
-        if "run_jailed" in path.read_text(encoding="utf-8") and name != "grader.grading.jail"
+        if entry in path.read_text(encoding="utf-8") and name != "grader.grading.jail"
     )
-    assert callers == ["grader.grading.learner"]
+    assert callers == [only_caller]
 
 
 def test_the_process_finder_sees_every_way_to_start_one(tmp_path):

@@ -217,6 +217,24 @@ def test_a_broken_authorizer_answer_is_a_500_never_an_allow(pki, version, answer
         assert call(pki, gw.url, "app-one") == (500, {"message": "Internal Server Error"})
 
 
+@pytest.mark.parametrize(
+    ("simple", "answer", "status"),
+    [
+        (True, {"isAuthorized": True}, 200),
+        (True, policy(allow("*")), 500),  # simple responses on: isAuthorized is expected
+        (False, policy(allow("*")), 200),
+        (False, {"isAuthorized": True}, 500),  # off: only an IAM policy is read
+        (None, {"isAuthorized": True}, 200),  # not told: either shape
+        (None, policy(allow("*")), 200),
+    ],
+)
+def test_payload_2_reads_the_answer_shape_enable_simple_responses_chooses(
+    pki, simple, answer, status
+):
+    with gateway(pki, Recorder(lambda e: answer), simple_responses=simple) as gw:
+        assert call(pki, gw.url, "app-one")[0] == status
+
+
 def test_a_slow_authorizer_times_out_with_500(pki):
     release = threading.Event()
 

@@ -31,6 +31,7 @@ from grader.aws.fapi.pki import (
     load_certificate,
     load_certificates,
     make_pki,
+    reissue,
     server_context,
     thumbprint,
     truststore_pem,
@@ -467,3 +468,12 @@ def test_is_tls_1_2_the_minimum_on_both_sides(pki):
 def test_is_requiring_a_certificate_without_cas_a_mistake(pki):
     with pytest.raises(ValueError):
         server_context(pki.server, client_cas_pem=None, require_client_cert=True)
+
+
+def test_a_reissued_certificate_has_the_same_name_and_another_thumbprint(pki):
+    again = reissue(pki, "app-one")
+    original = pki.clients["app-one"]
+    assert again.cert.subject == original.cert.subject
+    assert again.cert.issuer == original.cert.issuer
+    assert again.thumbprint != original.thumbprint
+    verify_client(pki.client_ca, again, at=NOW)

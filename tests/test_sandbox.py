@@ -147,3 +147,19 @@ def test_moto_reads_service_models_through_one_loader_per_sandbox():
         )
         assert [u["UserName"] for u in box.client("iam").list_users()["Users"]] == ["alice"]
     assert moto_utils.create_loader is original
+
+
+def test_moto_builds_its_route_client_from_the_sandboxs_session_and_never_the_learners(
+    monkeypatch,
+):
+    import boto3
+
+    for key, value in REAL_LOOKING.items():
+        monkeypatch.setenv(key, value)
+    before = boto3.DEFAULT_SESSION
+    with sandbox() as box:
+        box.client("cloudfront").list_distributions()  # moto makes boto3.client("cloudfront")
+        assert boto3.DEFAULT_SESSION is box._session
+        assert boto3.client("sts").get_caller_identity()["Account"] == box.account
+        assert boto3.DEFAULT_SESSION.get_credentials().access_key == "testing"
+    assert boto3.DEFAULT_SESSION is before

@@ -25,7 +25,10 @@ How a run goes, and the speed machinery in it (measured in ``bench/bench_check.p
    count on another having run first.
 5. **Learner code** (:mod:`.learner`) runs in the jail (:mod:`.jail`: bubblewrap's
    namespaces, a read-only system, no network, no grader, limits), each call a process of
-   its own; checks reach it through the ``learner_code`` fixture, never by importing it.
+   its own, or (:mod:`.learner_worker`) one warm process answering many calls, as a Lambda
+   execution environment does, which may reach given loopback ports through
+   :mod:`.reach`; checks reach it through the ``learner_code`` fixture, never by importing
+   it.
 6. Meanwhile the runner's own process imports what the report needs (rich), and the child
    skips interpreter teardown once every result is flushed.
 

@@ -1,9 +1,10 @@
 """The one way learner code is started: a Python process in a jail, with limits.
 
-Every piece of learner code (lab4's generator today; an authorizer, a notebook kernel, an
-alert renderer later) runs through :func:`run_jailed`; a test checks that nothing else in
-the grader starts a process of learner code. The jail has three levels, the strongest this
-machine allows (:func:`isolation`):
+Every piece of learner code (lab4's generator, lab6's authorizer; a notebook kernel, an
+alert renderer later) runs through :func:`run_jailed` (run and wait) or :func:`start_jailed`
+(a process kept running and talked to over time, :class:`JailProcess`); a test checks that
+nothing else in the grader starts a process of learner code. The jail has three levels, the
+strongest this machine allows (:func:`isolation`):
 
 ``full`` (Linux with bubblewrap)
     New user, PID, network, IPC, UTS and cgroup namespaces. The system and the Python
@@ -12,15 +13,19 @@ machine allows (:func:`isolation`):
     private tmpfs of 64 MiB is HOME and the working folder, and goes with the call. A
     fresh ``/proc`` shows only the jail's processes (not the grader's, nor its
     environment). The only network is the jail's own loopback, so no port of the machine
-    is reachable. When the call ends, the PID namespace ends with it: nothing it started
-    survives, ``setsid`` and double forks included.
+    is reachable, except the ports a caller names (``reach``): those are relayed
+    (:mod:`grader.grading.reach`) through Unix sockets in a folder mounted read-only, and
+    appear inside at the same ``127.0.0.1:PORT``. When the call ends, the PID namespace
+    ends with it: nothing it started survives, ``setsid`` and double forks included.
 ``namespaces`` (Linux with util-linux ``unshare`` and user namespaces, no bubblewrap)
     The same namespaces, so the same process, ``/proc`` and network isolation, but the
     filesystem is the learner's own (read with their permissions) and the grader package is
     importable by a determined learner.
 ``limits only`` (macOS, Windows, containers without user namespaces)
     A process of its own with the limits below and a Python-level network guard that a
-    determined learner can switch off; a ``setsid`` daemon can outlive the call.
+    determined learner can switch off; a ``setsid`` daemon can outlive the call. There is
+    no network namespace, so nothing is relayed: the ports named in ``reach`` are reached
+    directly, and so is every other loopback port of the machine.
 
 On every level: limits on memory (address space), processes, open files, file size and CPU
 time (where the system has ``resource``), a wall-time limit, output captured with a cap
@@ -35,6 +40,9 @@ import contextlib
 import enum
 import functools
 import os
+import queue
+import re
+import select
 import shutil
 import signal
 import subprocess
@@ -42,12 +50,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.grading.processes import dies_with_parent, kill_group
+from grader.grading.reach import Relay
 
 # Force a weaker level (tests of the fallbacks, or a machine where the jail misbehaves):
 # "namespaces" or "limits". A stronger level than the machine allows is never forced.
@@ -192,6 +201,24 @@ def _base_env(home: Path) -> dict[str, str]:
     }
 
 
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def checked_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The caller's variables for learner code (a Lambda function's configuration), or
+    ValueError: a name that is not [A-Z_][A-Z0-9_]*, a value that is not text, or one of
+    the jail's own (where programs, home and temporary files are, the language)."""
+    own = _base_env(Path("/"))
+    for name, value in extra.items():
+        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a variable name for learner code ([A-Z_][A-Z0-9_]*)")
+        if name in own:
+            raise ValueError(f"{name} is set by the jail and cannot be overridden")
+        if not isinstance(value, str) or "\0" in value:
+            raise ValueError(f"{name}: the value must be text without NUL characters")
+    return dict(extra)
+
+
 def _python_roots() -> list[Path]:
     """Folders the interpreter and its installed packages live in (read-only in the jail)."""
     roots: set[Path] = set()
@@ -207,7 +234,7 @@ def _grader_package() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def _bwrap_options(readable: Iterable[Path]) -> list[str]:
+def _bwrap_options(readable: Iterable[Path], sockets: Path | None = None) -> list[str]:
     opts = [
         "--unshare-all",
         "--unshare-user",
@@ -242,6 +269,10 @@ def _bwrap_options(readable: Iterable[Path]) -> list[str]:
             opts += ["--tmpfs", str(package)]
     for path in readable:
         opts += ["--ro-bind", str(path), str(path)]
+    if sockets is not None:
+        # The relay's Unix sockets, at the same path (on top of the /tmp tmpfs). Read-only
+        # is enough to connect to a socket, and the code cannot remove or replace them.
+        opts += ["--ro-bind", str(sockets), str(sockets)]
     # Nothing else is writable: a write anywhere but HOME and /tmp fails, not vanishes.
     return [*opts, "--remount-ro", "/"]
 
@@ -326,6 +357,17 @@ _RUNNING: dict[subprocess.Popen, Path] = {}
 LEVELS_USED: set[Level] = set()
 
 
+def _command(
+    level: Level, code: str, args: list[str], readable: list[Path], sockets: Path | None
+) -> list[str]:
+    argv = _python(code, args)
+    if level is Level.FULL:
+        return [_bwrap() or "bwrap", *_bwrap_options(readable, sockets), "--", *argv]
+    if level is Level.NAMESPACES:
+        return [*_unshare_options(_unshare() or "unshare"), *argv]
+    return argv
+
+
 def run_jailed(
     code: str,
     args: list[str],
@@ -351,11 +393,7 @@ def run_jailed(
     inner_home = Path(JAIL_HOME) if level is Level.FULL else home
     result_in, result_out = os.pipe()
     args = [a.replace("{RESULT_FD}", str(result_out)) for a in args]
-    argv = _python(code, args)
-    if level is Level.FULL:
-        argv = [_bwrap() or "bwrap", *_bwrap_options(readable), "--", *argv]
-    elif level is Level.NAMESPACES:
-        argv = [*_unshare_options(_unshare() or "unshare"), *argv]
+    argv = _command(level, code, args, readable, None)
     try:
         proc = subprocess.Popen(
             argv,
@@ -391,6 +429,263 @@ def run_jailed(
     finally:
         _RUNNING.pop(proc, None)
         _remove(home)
+
+
+def start_jailed(
+    code: str,
+    args: list[str],
+    *,
+    readable: Iterable[Path] = (),
+    limits: Limits | None = None,
+    env: Mapping[str, str] | None = None,
+    reach: Sequence[int] = (),
+) -> JailProcess:
+    """Start ``python -c code *args`` as learner code, jailed, and leave it running.
+
+    As :func:`run_jailed`, plus: ``env`` adds variables to the learner's environment (not
+    PATH, HOME, TMPDIR, LANG or LC_ALL; ValueError); ``reach`` names loopback ports of this
+    machine the code may connect to at ``127.0.0.1:PORT``; an argument ``{REACH}`` becomes
+    ``--reach PORT=SOCKET`` for each, or nothing where the level has no network namespace of
+    its own (the ports are reached directly there). ``limits.wall_seconds`` is the process's
+    whole life: it is ended then, busy or not. Talk to it with :class:`JailProcess`.
+    """
+    limits = limits or Limits()
+    level = isolation().level
+    readable = [Path(p).resolve() for p in readable]
+    home = Path(tempfile.mkdtemp(prefix="grader-learner-"))
+    inner_home = Path(JAIL_HOME) if level is Level.FULL else home
+    relay: Relay | None = None
+    result_in = result_out = -1
+    try:
+        environment = {**_base_env(inner_home), **checked_env(env or {})}
+        if reach and level is not Level.LIMITS:
+            relay = Relay(reach)
+        routes = [f"{port}={path}" for port, path in (relay.sockets if relay else {}).items()]
+        result_in, result_out = os.pipe()
+        expanded: list[str] = []
+        for arg in args:
+            if arg == "{REACH}":
+                expanded += [part for route in routes for part in ("--reach", route)]
+            else:
+                expanded.append(arg.replace("{RESULT_FD}", str(result_out)))
+        argv = _command(level, code, expanded, readable, relay.folder if relay else None)
+        proc = _from_spawner(
+            lambda: subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=home,
+                env=environment,
+                close_fds=True,  # and pass only the result pipe
+                pass_fds=(result_out,),
+                start_new_session=True,  # ending it ends the learner's processes too
+                preexec_fn=_set_limits(limits),
+            )
+        )
+    except BaseException:
+        for fd in (result_in, result_out):
+            if fd >= 0:
+                os.close(fd)
+        if relay is not None:
+            relay.close()
+        _remove(home)
+        raise
+    os.close(result_out)
+    LEVELS_USED.add(level)
+    return JailProcess(proc, level, limits, result_in, home, relay)
+
+
+# A child started with PR_SET_PDEATHSIG is killed when the *thread* that started it ends,
+# not the process: a warm process first called from a short-lived thread (a request
+# handler's) would die with that thread. So they are started from one thread that lasts
+# as long as the grading process, and die with it.
+_T = TypeVar("_T")
+_spawner: threading.Thread | None = None
+_spawn_orders: queue.SimpleQueue = queue.SimpleQueue()
+_spawner_lock = threading.Lock()
+
+
+def _from_spawner(start: Callable[[], _T]) -> _T:
+    global _spawner, _spawn_orders
+    with _spawner_lock:
+        if _spawner is None or not _spawner.is_alive():  # first use, or after a fork
+            _spawn_orders = queue.SimpleQueue()
+            _spawner = threading.Thread(target=_spawn_loop, daemon=True, name="grader-jail")
+            _spawner.start()
+    done = threading.Event()
+    box: dict[str, Any] = {}
+    orders = _spawn_orders
+    orders.put((start, box, done))
+    done.wait()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _spawn_loop() -> None:
+    while True:
+        start, box, done = _spawn_orders.get()
+        try:
+            box["value"] = start()
+        except BaseException as exc:
+            box["error"] = exc
+        done.set()
+
+
+class JailProcess:
+    """A jailed process left running (:func:`start_jailed`), talked to in turns: a request
+    written to its stdin, an answer read as one line from its result pipe, and what it
+    printed meanwhile. Between turns nobody reads its output: like a Lambda environment
+    between invocations it is frozen once its pipe is full. One caller at a time.
+    """
+
+    def __init__(
+        self,
+        proc: subprocess.Popen,
+        level: Level,
+        limits: Limits,
+        result_fd: int,
+        home: Path,
+        relay: Relay | None,
+    ) -> None:
+        self.proc, self.level, self.limits = proc, level, limits
+        self.home, self.relay = home, relay
+        self._result_fd = result_fd
+        self._output_fd = proc.stdout.fileno()
+        self._input_fd = proc.stdin.fileno()
+        for fd in (self._result_fd, self._output_fd, self._input_fd):
+            os.set_blocking(fd, False)
+        self._answers = bytearray()
+        self._scanned = 0
+        self._printed = _Capped(limits.output)
+        self._result_open = self._output_open = True
+        self._ended = False
+        self.started = time.monotonic()
+        self._timer = threading.Timer(limits.wall_seconds, self.kill)
+        self._timer.name = "grader-jail-lifetime"
+        self._timer.daemon = True
+        self._timer.start()
+        _STARTED.add(self)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def running(self) -> bool:
+        return not self._ended and self.proc.poll() is None
+
+    def send(self, data: bytes, deadline: float) -> bool:
+        """Write ``data`` to its stdin by ``deadline`` (monotonic); False if it stopped
+        reading, ended or the deadline passed."""
+        view = memoryview(data)
+        poller = select.poll()
+        poller.register(self._input_fd, select.POLLOUT)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                return False
+            try:
+                view = view[os.write(self._input_fd, view) :]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return False
+        return True
+
+    def receive(self, deadline: float) -> bytes | None:
+        """The next line it writes to its result pipe (without the newline); None if the
+        pipe closed first (it ended) or the line is longer than RESULT_CAP. Raises
+        TimeoutError at ``deadline`` (monotonic). What it prints meanwhile is kept."""
+        poller = select.poll()
+        poller.register(self._result_fd, select.POLLIN)
+        if self._output_open:
+            poller.register(self._output_fd, select.POLLIN)
+        while True:
+            end = self._answers.find(b"\n", self._scanned)
+            if end >= 0:
+                line = bytes(self._answers[:end])
+                del self._answers[: end + 1]
+                self._scanned = 0
+                return line
+            self._scanned = len(self._answers)
+            if not self._result_open or len(self._answers) > RESULT_CAP:
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            for fd, _event in poller.poll(remaining * 1000):
+                if fd == self._result_fd:
+                    chunk = self._read(fd)
+                    if chunk == b"":
+                        self._result_open = False
+                    self._answers += chunk or b""
+                elif not self._drain_output():
+                    poller.unregister(self._output_fd)
+
+    def take_output(self) -> str:
+        """What it printed since the last call of this (stdout and stderr, capped)."""
+        self._drain_output()
+        text = self._printed.text()
+        self._printed = _Capped(self.limits.output)
+        return text
+
+    def _drain_output(self) -> bool:
+        """Read what is in the output pipe now; False once it is closed."""
+        while self._output_open:
+            chunk = self._read(self._output_fd)
+            if chunk is None:
+                return True
+            if chunk == b"":
+                self._output_open = False
+            self._printed.add(chunk)
+        return False
+
+    @staticmethod
+    def _read(fd: int) -> bytes | None:
+        """Up to 64 KiB; b"" at the end (or an error), None when nothing is there now."""
+        try:
+            return os.read(fd, 65536)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
+
+    def kill(self) -> None:
+        """Kill it and everything it started, at once (its lifetime ran out, or the grading
+        process is ending). :meth:`end` cleans up after."""
+        with contextlib.suppress(OSError):
+            kill_group(self.proc)
+
+    def end(self) -> int:
+        """Kill it and everything it started, remove its folder and relay; its exit code.
+        Idempotent."""
+        if not self._ended:
+            self._ended = True
+            self._timer.cancel()
+            if self._timer is not threading.current_thread():
+                self._timer.join()
+            _kill_all(self.proc)
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            with contextlib.suppress(OSError):
+                os.close(self._result_fd)
+            if self.relay is not None:
+                self.relay.close()
+            _remove(self.home)
+            _STARTED.discard(self)
+        return self.proc.returncode
+
+    def wait(self, seconds: float) -> int | None:
+        """Its exit code once it has ended by itself within ``seconds``, else None."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.proc.wait(seconds)
+        return None
+
+
+_STARTED: set[JailProcess] = set()
 
 
 def _kill_all(proc: subprocess.Popen) -> None:
@@ -440,15 +735,40 @@ def _feed_and_wait(proc: subprocess.Popen, data: bytes, seconds: float) -> bool:
     return False
 
 
+class _Capped:
+    """Bytes kept up to a cap at the start and a cap at the end; the middle is counted."""
+
+    def __init__(self, cap: int):
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+        self.cap = cap
+
+    def add(self, chunk: bytes) -> None:
+        room = self.cap - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        if len(self.tail) > self.cap:
+            self.dropped += len(self.tail) - self.cap
+            del self.tail[: len(self.tail) - self.cap]
+
+    def text(self) -> str:
+        """The start, and the end, of a long output."""
+        head = self.head.decode("utf-8", "replace")
+        tail = bytes(self.tail).decode("utf-8", "replace")
+        if self.dropped:
+            return f"{head}\n[... {self.dropped:,} bytes of output left out ...]\n{tail}"
+        return head + tail
+
+
 class _Reader:
     """Reads a pipe in a thread, keeping the first and the last ``cap`` bytes (or, with
     ``whole``, everything up to ``cap`` and nothing once it is more)."""
 
     def __init__(self, stream: Any, cap: int, *, whole: bool = False):
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.dropped = 0
-        self.cap = cap
+        self.kept = _Capped(cap)
         self.stream = stream
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -456,14 +776,7 @@ class _Reader:
     def _run(self) -> None:
         try:
             while chunk := self.stream.read1(65536):
-                room = self.cap - len(self.head)
-                if room > 0:
-                    self.head += chunk[:room]
-                    chunk = chunk[room:]
-                self.tail += chunk
-                if len(self.tail) > self.cap:
-                    self.dropped += len(self.tail) - self.cap
-                    del self.tail[: len(self.tail) - self.cap]
+                self.kept.add(chunk)
         except (OSError, ValueError):
             pass
         finally:
@@ -473,26 +786,27 @@ class _Reader:
     def whole(self, deadline: float) -> bytes | None:
         """Everything read, or None when nothing came or it was more than the cap."""
         self.thread.join(max(0.0, deadline - time.monotonic()))
-        if self.tail or self.dropped or not self.head:
+        kept = self.kept
+        if kept.tail or kept.dropped or not kept.head:
             return None
-        return bytes(self.head)
+        return bytes(kept.head)
 
     def text(self, deadline: float) -> str:
         """What was read by ``deadline``: the start, and the end, of a long output."""
         self.thread.join(max(0.0, deadline - time.monotonic()))
-        head = self.head.decode("utf-8", "replace")
-        tail = bytes(self.tail).decode("utf-8", "replace")
-        if self.dropped:
-            return f"{head}\n[... {self.dropped:,} bytes of output left out ...]\n{tail}"
-        return head + tail
+        return self.kept.text()
 
 
 def end_all() -> None:
-    """Kill every jailed process still running and remove its folder: the grading process
-    is about to end without unwinding."""
+    """Kill every jailed process still running (run or started) and remove its folder and
+    relay: the grading process is about to end without unwinding."""
     for proc, home in list(_RUNNING.items()):
         kill_group(proc)
         _remove(home)
+    for started in list(_STARTED):
+        started.kill()
+        with contextlib.suppress(Exception):
+            started.end()
 
 
 def signal_name(returncode: int) -> str | None:

@@ -5,17 +5,22 @@ memory, fork, try the network or look for the grader's secrets. None of that may
 grader: the function runs in a fresh interpreter in the jail (:mod:`grader.grading.jail`),
 its arguments and its return value cross as JSON, and the verdict on that value is
 computed by the caller. Anything that goes wrong becomes a :class:`LearnerCodeError` whose
-message points at the learner's own file and line, never at the grader's.
+message points at the learner's own file and line, never at the grader's. A function called
+many times (lab 6's authorizer) is kept warm instead: :mod:`.learner_worker`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.grading import jail
+
+if TYPE_CHECKING:
+    from grader.grading.learner_worker import LearnerWorker
 
 DEFAULT_TIMEOUT = 10.0
 # What runs first in the learner's process (read here, run there with python -c).
@@ -101,14 +106,16 @@ def _run(
     try:
         data = json.loads(run.result or b"")
     except ValueError:
-        raise LearnerCodeError(_ended_early(name, function, run, limits), printed) from None
+        raise LearnerCodeError(
+            _ended_early(name, function, run.returncode, limits), printed
+        ) from None
     if not isinstance(data, dict) or not ("error" in data or isinstance(data.get("results"), list)):
-        raise LearnerCodeError(_ended_early(name, function, run, limits), printed)
+        raise LearnerCodeError(_ended_early(name, function, run.returncode, limits), printed)
     if "error" in data:  # the file could not be loaded: every call fails the same way
         raise LearnerCodeError(_describe(name, function, data, limits), printed)
     results = data["results"]
     if len(results) != len(calls) or not all(isinstance(r, dict) for r in results):
-        raise LearnerCodeError(_ended_early(name, function, run, limits), printed)
+        raise LearnerCodeError(_ended_early(name, function, run.returncode, limits), printed)
     outcomes = [
         LearnerCodeError(_describe(name, function, r, limits), printed)
         if "error" in r
@@ -125,24 +132,25 @@ def _shown(output: str, keep: int = 2000) -> str:
     return f"{output[:keep]}\n[... {len(output) - 2 * keep:,} characters left out ...]\n{output[-keep:]}"
 
 
-def _ended_early(name: str, function: str, run: jail.JailRun, limits: jail.Limits) -> str:
+def _ended_early(name: str, function: str, returncode: int, limits: jail.Limits) -> str:
     why = {
         "SIGXCPU": f"it used more than {limits.cpu_seconds} s of CPU time",
         "SIGXFSZ": f"it wrote a file bigger than {limits.file_size // jail.MiB} MiB",
         "SIGKILL": "it was killed",
     }
-    signal_name = jail.signal_name(run.returncode)
-    if signal_name is None and run.returncode > 128:  # a jail reports a signal as 128+N
-        signal_name = jail.signal_name(128 - run.returncode)
+    signal_name = jail.signal_name(returncode)
+    if signal_name is None and returncode > 128:  # a jail reports a signal as 128+N
+        signal_name = jail.signal_name(128 - returncode)
     reason = why.get(signal_name or "", f"ended by {signal_name}" if signal_name else "")
     if not reason:
-        reason = f"exit code {run.returncode}; does the code call os._exit or kill itself?"
+        reason = f"exit code {returncode}; does the code call os._exit or kill itself?"
     return f"{name}: the process ended before {function}() returned ({reason})"
 
 
 class LearnerCode:
     """What a check gets as the ``learner_code`` fixture: the one way checks run learner
-    code (checks import nothing of ``grader.grading``). ``memory`` is the lab's limit."""
+    code (checks import nothing of ``grader.grading``). ``memory`` is the lab's limit.
+    ``call`` and ``call_many`` start a process each; ``worker`` keeps one warm."""
 
     Error = LearnerCodeError
 
@@ -163,6 +171,30 @@ class LearnerCode:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> list[LearnerResult | LearnerCodeError]:
         return call_learner_many(module_path, function, calls, timeout=timeout, memory=self.memory)
+
+    def worker(
+        self,
+        module_path: Path,
+        function: str,
+        *,
+        env: Mapping[str, str] = {},  # noqa: B006 - read only, never kept
+        readable: Sequence[Path] = (),
+        reach: Sequence[int] = (),
+        lifetime: float = 120.0,
+    ) -> LearnerWorker:
+        """``function`` kept warm in one jailed process for many calls (a Lambda
+        environment); use it in a ``with`` block so its process ends with the check."""
+        from grader.grading.learner_worker import LearnerWorker
+
+        return LearnerWorker(
+            module_path,
+            function,
+            env=env,
+            readable=readable,
+            reach=reach,
+            memory=self.memory,
+            lifetime=lifetime,
+        )
 
 
 def _limits(timeout: float, memory: int | None) -> jail.Limits:

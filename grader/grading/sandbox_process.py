@@ -83,6 +83,7 @@ WARM_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "organizations": ("list_roots", {}),
     "wafv2": ("list_web_acls", {"Scope": "CLOUDFRONT"}),
     "cloudfront": ("list_distributions", {}),
+    "apigatewayv2": ("get_apis", {}),
 }
 
 

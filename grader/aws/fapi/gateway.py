@@ -149,20 +149,28 @@ def _context(answer: Mapping[str, Any]) -> dict[str, Any]:
     return dict(context)
 
 
-def enforce(answer: Any, *, payload_version: str, arn: str) -> Verdict:
+def enforce(
+    answer: Any, *, payload_version: str, arn: str, simple_responses: bool | None = None
+) -> Verdict:
     """Read the authorizer's answer as API Gateway does, or raise :class:`MalformedAnswer`.
 
-    Payload 2.0 takes a simple response (``isAuthorized``, a boolean) or an IAM policy;
-    payload 1.0 an IAM policy only (with a ``principalId``)."""
+    Payload 2.0 takes a simple response (``isAuthorized``, a boolean) when the authorizer
+    has EnableSimpleResponses, else an IAM policy (``None``: either, for a gateway not told
+    which); payload 1.0 an IAM policy only (with a ``principalId``)."""
     if not isinstance(answer, Mapping):
         raise MalformedAnswer("the answer must be a JSON object")
-    if payload_version == HTTP_V2 and "isAuthorized" in answer:
+    if payload_version == HTTP_V2 and simple_responses and "isAuthorized" not in answer:
+        raise MalformedAnswer("simple responses are on, and the answer has no isAuthorized")
+    simple = simple_responses is not False
+    if payload_version == HTTP_V2 and simple and "isAuthorized" in answer:
         if not isinstance(answer["isAuthorized"], bool):
             raise MalformedAnswer("isAuthorized must be a boolean")
         return Verdict(answer["isAuthorized"], _context(answer))
     if "policyDocument" not in answer:
         wanted = (
-            "isAuthorized nor policyDocument" if payload_version == HTTP_V2 else "policyDocument"
+            "isAuthorized nor policyDocument"
+            if payload_version == HTTP_V2 and simple
+            else "policyDocument"
         )
         raise MalformedAnswer(f"the answer has no {wanted}")
     principal = answer.get("principalId")
@@ -221,6 +229,7 @@ class ApiGateway:
         payload_version: str = HTTP_V2,
         identity_sources: Sequence[str] = ("$request.header.Authorization",),
         result_ttl: float = 0,
+        simple_responses: bool | None = None,
         disable_execute_api_endpoint: bool = False,
         authorizer_timeout: float = 10.0,
         backend: Backend | None = None,
@@ -241,6 +250,7 @@ class ApiGateway:
         self.payload_version = payload_version
         self.identity_sources = tuple(identity_sources)
         self.result_ttl = result_ttl
+        self.simple_responses = simple_responses
         self.disable_execute_api_endpoint = disable_execute_api_endpoint
         self.authorizer_timeout = authorizer_timeout
         self.backend = backend or default_backend
@@ -364,7 +374,12 @@ class ApiGateway:
             except Exception as exc:
                 return (*INTERNAL_ERROR, invoked, f"authorizer raised {type(exc).__name__}")
         try:
-            verdict = enforce(answer, payload_version=self.payload_version, arn=arn)
+            verdict = enforce(
+                answer,
+                payload_version=self.payload_version,
+                arn=arn,
+                simple_responses=self.simple_responses,
+            )
         except MalformedAnswer as exc:
             return (*INTERNAL_ERROR, invoked, f"malformed authorizer answer: {exc}")
         if invoked == "invoked":

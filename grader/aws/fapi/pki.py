@@ -40,6 +40,10 @@ SERVER_DNS_NAMES = ("localhost", "auth.shop.example", "api.shop.example")
 SERVER_IPS = ("127.0.0.1",)
 # The legitimate client apps (RFC 8705's tls_client_auth clients), by name.
 CLIENT_APPS = ("app-one", "app-two")
+# The API's Lambda authorizer is a client of the authorization server too: it authenticates
+# to the introspection endpoint with its own certificate (tls_client_auth), issued by the
+# client CA like the apps'.
+AUTHORIZER_CLIENT = "api-authorizer"
 ORGANIZATION = "Shop Example"
 
 # Validity windows, relative to ``now``. CAs cover every leaf's window (including the
@@ -98,7 +102,8 @@ class Credential:
 @dataclass(frozen=True)
 class Pki:
     """Every credential of the stack. ``clients`` holds the legitimate apps (``app-one``,
-    ``app-two``), the ``attacker`` (issued by ``rogue_ca``) and ``expired`` and
+    ``app-two``), the API authorizer's own credential (``api-authorizer``), the
+    ``attacker`` (issued by ``rogue_ca``) and ``expired`` and
     ``not_yet_valid`` (issued by ``client_ca``, dates outside ``now``)."""
 
     now: datetime
@@ -138,7 +143,7 @@ def make_pki(now: datetime | None = None) -> Pki:
         common_name=SERVER_DNS_NAMES[-1],
     )
     clients: dict[str, Credential] = {}
-    for name in CLIENT_APPS:
+    for name in (*CLIENT_APPS, AUTHORIZER_CLIENT):
         clients[name] = _make_client(name, client_ca, now - LEAF_BEFORE, now + LEAF_AFTER)
     clients["attacker"] = _make_client("attacker", rogue_ca, now - LEAF_BEFORE, now + LEAF_AFTER)
     clients["expired"] = _make_client("expired", client_ca, now - EXPIRED[0], now - EXPIRED[1])
@@ -152,6 +157,25 @@ def make_pki(now: datetime | None = None) -> Pki:
         rogue_ca=rogue_ca,
         server=server,
         clients=clients,
+    )
+
+
+def reissue(pki: Pki, name: str, new_name: str | None = None) -> Credential:
+    """Another certificate for client ``name``: the same subject from the same CA, with a
+    new key and serial (a rotated certificate, or one whose predecessor's key leaked). Its
+    thumbprint differs, which is the point: RFC 8705 binds a token to one certificate, not
+    to a name."""
+    old = pki.clients[name]
+    issuer = pki.rogue_ca if name == "attacker" else pki.client_ca
+    common_name = old.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    return _make_leaf(
+        new_name or f"{name}-reissued",
+        issuer,
+        not_before=old.cert.not_valid_before_utc,
+        not_after=old.cert.not_valid_after_utc,
+        usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+        sans=list(old.cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value),
+        common_name=str(common_name),
     )
 
 
