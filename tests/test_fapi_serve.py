@@ -366,10 +366,14 @@ def test_the_learners_authorizer_decides_jailed_and_a_failing_call_costs_one_req
         ("def handler(event, context):\n    return {\n", r"authorizer\.py:2:\d+: SyntaxError: "),
         (
             "def authorize(event, context):\n    return {}\n",
-            r"authorizer\.py: no function named handler\(\)",
+            r"authorizer\.py has no function named handler\(\)",
+        ),
+        (
+            "import shop_secrets\n\ndef handler(event, context):\n    return {}\n",
+            r"authorizer\.py:1: ModuleNotFoundError: .*while the file was imported",
         ),
     ],
-    ids=["missing", "syntax-error", "no-handler"],
+    ids=["missing", "syntax-error", "no-handler", "import-fails"],
 )
 def test_a_broken_authorizer_file_is_refused_at_start_up(tmp_path, source, message):
     authorizer = tmp_path / "authorizer.py"

@@ -94,6 +94,19 @@ def test_many_calls_share_one_process_and_its_module_state(tmp_path):
     assert results[1].output == "call 2\n"
 
 
+def test_start_loads_the_file_without_calling_it_and_says_what_breaks_it(tmp_path):
+    path = learner(tmp_path, COUNTER)
+    with LearnerWorker(path, "handler") as worker:
+        loaded = worker.start()
+        assert (loaded.value, loaded.output) == (None, "loaded\n")
+        assert worker.call({}).value["count"] == 1  # start called nothing
+        assert worker.cold_starts == 1
+    broken = learner(tmp_path, "import no_such_module_here\n", name="broken.py")
+    with LearnerWorker(broken, "handler") as worker, pytest.raises(LearnerCodeError) as caught:
+        worker.start()
+    assert str(caught.value).startswith("broken.py:1: ModuleNotFoundError")
+
+
 def test_a_hung_call_is_ended_and_the_next_call_starts_fresh(tmp_path):
     marker = f"grader-worker-child-{os.getpid()}-{time.monotonic_ns()}"
     path = learner(

@@ -10,7 +10,6 @@ flow by hand, then each decision as it happens.
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import json
 import re
@@ -304,63 +303,13 @@ def _builtin_authorizer(server_url: str, pki: Any, log: _Log) -> Any:
 
 
 def _check_authorizer_file(path: Path) -> None:
-    """A missing file, a syntax error (with file and line) or no ``handler`` is reported
-    now, rather than as a 500 on the first request. Parsing runs none of the file's code."""
+    """A missing file is reported before anything starts; what the file holds is judged by
+    loading it in the jail (:meth:`_JailedAuthorizer.__enter__`)."""
     from grader.errors import UsageError
 
     if not path.is_file():
         why = "this is a folder, not a Python file" if path.is_dir() else "no such file"
         raise UsageError(f"--authorizer: {why}", file=path)
-    try:
-        source = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(
-            f"--authorizer: cannot read it ({exc.strerror or exc})", file=path
-        ) from None
-    try:
-        tree = ast.parse(source, str(path))
-    except SyntaxError as exc:
-        raise UsageError(
-            f"SyntaxError: {exc.msg}", file=path, line=exc.lineno, column=exc.offset
-        ) from None
-    except ValueError as exc:  # null bytes
-        raise UsageError(f"not a Python file ({exc})", file=path) from None
-    if not _may_define(tree.body, HANDLER):
-        raise UsageError(
-            f"no function named {HANDLER}(); a Lambda authorizer's entry point is "
-            f"def {HANDLER}(event, context)",
-            file=path,
-        )
-
-
-def _may_define(body: list[ast.stmt], name: str) -> bool:
-    """Whether module-level code may bind ``name``: a def, class, assignment or import of
-    it, also under if/try/with; a star import counts as maybe. Function bodies do not."""
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if node.name == name:
-                return True
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                bound = alias.asname or alias.name.split(".")[0]
-                if alias.name == "*" or bound == name:
-                    return True
-            continue
-        for child in ast.walk(node):
-            if (
-                isinstance(child, ast.Name)
-                and child.id == name
-                and isinstance(child.ctx, ast.Store)
-            ):
-                return True
-            if isinstance(child, ast.Name) and child.id in ("globals", "exec", "setattr"):
-                return True  # defined in ways a reading cannot follow: let the call tell
-        for block in ("body", "orelse", "finalbody", "handlers"):
-            inner = getattr(node, block, None)
-            if isinstance(inner, list) and _may_define(inner, name):
-                return True
-    return False
 
 
 class _JailedAuthorizer:
@@ -386,6 +335,15 @@ class _JailedAuthorizer:
         )
 
     def __enter__(self) -> _JailedAuthorizer:
+        """Load the file in the jail now: a syntax error, an import that fails or no
+        ``handler`` is an input error at start-up, not a 500 on the first request."""
+        from grader.errors import UsageError
+
+        try:
+            self._printed(self._worker.start(timeout=AUTHORIZER_TIMEOUT).output)
+        except self._error as exc:
+            self._worker.close()
+            raise UsageError(f"{exc} (--authorizer)") from None
         return self
 
     def __exit__(self, *exc_info: object) -> None:

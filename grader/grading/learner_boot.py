@@ -10,7 +10,8 @@ Batch mode (no ``--serve``): stdin is a JSON list of argument lists; what goes t
 descriptor (a pipe) is ``{"results": [{"value": ...} | {"error": ...}, ...]}``, or one
 ``{"error": ...}`` when the file cannot be loaded at all.
 
-Serve mode (``--serve``, a warm function): stdin holds one JSON argument list per line; for
+Serve mode (``--serve``, a warm function): stdin holds one JSON argument list per line (or
+``null``: "did the file load?", answered ``{"value": null}`` or the load error); for
 each, one line ``{"value": ...}`` or ``{"error": ...}`` goes to the result descriptor,
 after what the call printed has been flushed. A file that cannot be loaded answers every
 call with the same error.
@@ -229,7 +230,9 @@ def serve():
     answers = os.fdopen(result_fd, "w", encoding="utf-8")
     func, error = load()
     for line in requests:
-        answer = error or call(func, json.loads(line))
+        request = json.loads(line)
+        # null asks only whether the file loaded (LearnerWorker.start); calls are lists.
+        answer = error or ({"value": None} if request is None else call(func, request))
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             with contextlib.suppress(Exception):
                 stream.flush()  # what the call printed reaches the pipe before its answer

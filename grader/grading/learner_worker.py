@@ -73,11 +73,19 @@ class LearnerWorker:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def start(self, timeout: float = DEFAULT_TIMEOUT) -> LearnerResult:
+        """Start the process now and load the file, calling nothing: a file that cannot be
+        loaded (a syntax error, an import that fails, no such function) raises
+        LearnerCodeError here, before the first call. ``output`` is what loading printed."""
+        return self._exchange(b"null\n", timeout)
+
     def call(self, *args: Any, timeout: float = DEFAULT_TIMEOUT) -> LearnerResult:
         """``function(*args)`` in the warm process; raises LearnerCodeError as
         :func:`~grader.grading.learner.call_learner` does. ``output`` is what the code
         printed since the previous call's answer (this call's, best effort)."""
-        request = json.dumps(list(args)).encode() + b"\n"
+        return self._exchange(json.dumps(list(args)).encode() + b"\n", timeout)
+
+    def _exchange(self, request: bytes, timeout: float) -> LearnerResult:
         name, function = self.module_path.name, self.function
         with self._lock:
             if self._closed:
