@@ -190,3 +190,22 @@ def test_the_bootstraps_loopback_rule_is_the_sandboxs():
         "example.com", "localhost.example.com", "0.0.0.0", "fe80::1%eth0", 42,
     ]  # fmt: skip
     assert [namespace["loopback"](h) for h in hosts] == [is_loopback(h) for h in hosts]
+
+
+def test_the_process_allowance_counts_the_users_threads_as_the_kernel_does():
+    """RLIMIT_NPROC counts every thread of the user's (a laptop with a browser open holds
+    hundreds): the learner's allowance must come on top of all of them, or its own first
+    thread or process fails to start."""
+    import threading
+
+    from grader.grading.jail import _user_process_count
+
+    before = _user_process_count()
+    release = threading.Event()
+    crowd = [threading.Thread(target=release.wait, daemon=True) for _ in range(100)]
+    for thread in crowd:
+        thread.start()
+    try:
+        assert _user_process_count() >= before + 100
+    finally:
+        release.set()

@@ -3,9 +3,9 @@
 One module per command group, each with ``register(subparsers)``, which adds its commands
 and sets the handler each one runs: :mod:`~grader.cli.learner` (list, check, hint, reset,
 watch, docs), :mod:`~grader.cli.doctor`, :mod:`~grader.cli.dev`, :mod:`~grader.cli.iam`,
-:mod:`~grader.cli.trail`, :mod:`~grader.cli.waf`, :mod:`~grader.cli.edge` and
-:mod:`~grader.cli.fapi`. A handler only reads its arguments, calls the layer that does
-the work (grading, course, an engine) and renders the answer. Heavy modules are imported
+:mod:`~grader.cli.trail`, :mod:`~grader.cli.waf`, :mod:`~grader.cli.edge`,
+:mod:`~grader.cli.fapi` and :mod:`~grader.cli.siem`. A handler only reads its arguments,
+calls the layer that does the work (grading, course, an engine) and renders the answer. Heavy modules are imported
 inside handlers, so ``grader --help`` and ``grader list`` stay instant.
 
 Errors are handled here, once. Every error a user can cause is a
@@ -30,7 +30,7 @@ from pathlib import Path
 from grader.errors import ExitCode, GraderError
 
 # The command groups, in the order ``grader --help`` lists them.
-GROUPS = ("learner", "doctor", "dev", "iam", "trail", "waf", "edge", "fapi")
+GROUPS = ("learner", "doctor", "dev", "iam", "trail", "waf", "edge", "fapi", "siem")
 TRACEBACK_ENV = "GRADER_TRACEBACK"
 
 

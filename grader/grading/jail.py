@@ -304,7 +304,9 @@ def _is_root() -> bool:
 
 
 def _user_process_count() -> int:
-    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
+    """How many tasks this user runs now. RLIMIT_NPROC counts every thread of every process
+    of the user (a browser alone may hold hundreds), so the learner's allowance is added to
+    this count, not to the number of processes."""
     try:
         uid = os.getuid()
         entries = list(os.scandir("/proc"))
@@ -315,7 +317,7 @@ def _user_process_count() -> int:
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 if os.stat(entry.path).st_uid == uid:
-                    count += 1
+                    count += max(1, len(os.listdir(f"{entry.path}/task")))
     return count
 
 
