@@ -133,3 +133,19 @@ def test_mistakes_are_one_clear_line_and_exit_2(dataset, tmp_path, args, words):
     assert done.returncode == 2, done.stdout + done.stderr
     assert words.format(**files) in done.stderr
     assert "Traceback" not in done.stderr
+
+
+LOOSE = NO_MFA.replace("  AND user_type IN ('IAMUser', 'Root')\n", "").replace(
+    "  AND response_elements->>'ConsoleLogin' = 'Success'\n", ""
+)
+
+
+def test_scoring_against_labels_names_the_lookalikes_a_loose_rule_falls_for(dataset, tmp_path):
+    folder, _ = dataset
+    tight = run_grader("siem", "query", "--data", str(folder), "--sql", str(rule_file(tmp_path, "a.sql", NO_MFA)), "--scenario", "console-login-without-mfa")  # fmt: skip
+    assert tight.returncode == 0, tight.stderr
+    assert "precision 1.00" in tight.stdout and "recall 1.00" in tight.stdout
+    loose = run_grader("siem", "query", "--data", str(folder), "--sql", str(rule_file(tmp_path, "b.sql", LOOSE)), "--scenario", "console-login-without-mfa")  # fmt: skip
+    assert "wrongly caught" in loose.stdout and "precision 1.00" not in loose.stdout
+    unknown = run_grader("siem", "query", "--data", str(folder), "--sql", str(rule_file(tmp_path, "a.sql", NO_MFA)), "--scenario", "telepathy")  # fmt: skip
+    assert unknown.returncode == 2 and "not planted" in unknown.stderr

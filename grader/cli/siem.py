@@ -81,6 +81,13 @@ def register(sub: Any) -> None:
     rule.add_argument("--sql", metavar="FILE", type=Path, help="a SQL detection")
     rule.add_argument("--sigma", metavar="FILE", type=Path, help="a Sigma rule (YAML)")
     q.add_argument("--json", action="store_true", help="print the hits as a JSON array")
+    q.add_argument(
+        "--scenario",
+        metavar="ID",
+        help="score the hits against this planted scenario of the folder's labels.json "
+        "(a dataset from grader siem generate): precision, recall, what was missed and which "
+        "look-alikes were caught",
+    )
     q.set_defaults(run=cmd_query)
 
     e = siem.add_parser(
@@ -210,6 +217,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     detection = _detection(args)
     if not args.data.is_dir():
         raise UsageError("--data: not a folder of CloudTrail files", file=args.data)
+    labels = _labels(args.data, args.scenario) if args.scenario else None
     with open_dataset(args.data) as dataset:
         hits = run_detection(dataset, detection)
         rows = _hit_rows(dataset, hits.event_ids)
@@ -231,7 +239,49 @@ def cmd_query(args: argparse.Namespace) -> int:
         )
     if len(rows) > HITS_SHOWN:
         print(f"  ... and {len(rows) - HITS_SHOWN} more (--json lists them all)")
+    if labels is not None:
+        _print_score(args.scenario, labels, hits.event_ids)
     return ExitCode.OK
+
+
+def _labels(folder: Path, scenario: str) -> dict[str, Any]:
+    """labels.json of a generated dataset, checked to plant ``scenario``."""
+    from grader.aws.jsonfile import load_json
+
+    path = folder / "labels.json"
+    if not path.is_file():
+        raise UsageError(
+            "--scenario needs the labels.json that grader siem generate writes beside AWSLogs/",
+            file=path,
+        )
+    labels = load_json(path)
+    known = [s.get("id") for s in labels.get("scenarios", [])]
+    if scenario not in known:
+        raise UsageError(
+            f"--scenario: {scenario!r} is not planted in this dataset; its scenarios are "
+            + ", ".join(str(k) for k in known)
+        )
+    return labels
+
+
+def _print_score(scenario: str, labels: dict[str, Any], hits: tuple[str, ...]) -> None:
+    from grader.aws.siem.score import score
+
+    planted = next(s for s in labels["scenarios"] if s["id"] == scenario)
+    result = score(hits, planted["eventIDs"])
+    print(f"against {scenario} ({planted.get('technique', '?')}): {result}")
+    traps = {e: look["id"] for look in labels.get("lookalikes", []) for e in look["eventIDs"]}
+    caught: dict[str, int] = {}
+    for event_id in result.false_positives:
+        name = traps.get(event_id, "ordinary activity")
+        caught[name] = caught.get(name, 0) + 1
+    for name, count in sorted(caught.items(), key=lambda item: -item[1]):
+        print(f"  wrongly caught: {count} event{'s' if count != 1 else ''} of {name}")
+    if result.false_negatives:
+        print(
+            f"  missed: {len(result.false_negatives)} planted event(s), e.g. "
+            + ", ".join(result.false_negatives[:3])
+        )
 
 
 def _hit_rows(dataset: Any, event_ids: tuple[str, ...]) -> list[dict[str, Any]]:
