@@ -194,6 +194,7 @@ def test_only_the_known_places_start_processes_and_only_the_jail_starts_learner_
     [
         ("run_jailed", "grader.grading.learner"),  # one call, one process
         ("start_jailed", "grader.grading.learner_worker"),  # a warm function, many calls
+        ("start_kernel_jailed", "grader.grading.notebook"),  # a notebook's kernel
     ],
 )
 def test_only_the_learner_modules_run_code_in_the_jail(entry, only_caller):

@@ -1,8 +1,9 @@
 """The one way learner code is started: a Python process in a jail, with limits.
 
-Every piece of learner code (lab4's generator, lab6's authorizer; a notebook kernel, an
-alert renderer later) runs through :func:`run_jailed` (run and wait) or :func:`start_jailed`
-(a process kept running and talked to over time, :class:`JailProcess`); a test checks that
+Every piece of learner code (lab4's generator, lab6's authorizer, lab7's notebook kernel;
+an alert renderer later) runs through :func:`run_jailed` (run and wait), :func:`start_jailed`
+(a process kept running and talked to over time, :class:`JailProcess`) or
+:func:`start_kernel_jailed` (a notebook's kernel, reached over Unix sockets); a test checks that
 nothing else in the grader starts a process of learner code. The jail has three levels, the
 strongest this machine allows (:func:`isolation`):
 
@@ -234,7 +235,9 @@ def _grader_package() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def _bwrap_options(readable: Iterable[Path], sockets: Path | None = None) -> list[str]:
+def _bwrap_options(
+    readable: Iterable[Path], sockets: Path | None = None, writable: Iterable[Path] = ()
+) -> list[str]:
     opts = [
         "--unshare-all",
         "--unshare-user",
@@ -273,6 +276,10 @@ def _bwrap_options(readable: Iterable[Path], sockets: Path | None = None) -> lis
         # The relay's Unix sockets, at the same path (on top of the /tmp tmpfs). Read-only
         # is enough to connect to a socket, and the code cannot remove or replace them.
         opts += ["--ro-bind", str(sockets), str(sockets)]
+    for path in writable:
+        # A notebook kernel's Unix sockets (ZMQ's ipc transport): the kernel binds them, so
+        # this one private folder is writable, at the same path on both sides.
+        opts += ["--bind", str(path), str(path)]
     # Nothing else is writable: a write anywhere but HOME and /tmp fails, not vanishes.
     return [*opts, "--remount-ro", "/"]
 
@@ -360,11 +367,17 @@ LEVELS_USED: set[Level] = set()
 
 
 def _command(
-    level: Level, code: str, args: list[str], readable: list[Path], sockets: Path | None
+    level: Level,
+    code: str,
+    args: list[str],
+    readable: list[Path],
+    sockets: Path | None,
+    writable: Sequence[Path] = (),
 ) -> list[str]:
     argv = _python(code, args)
     if level is Level.FULL:
-        return [_bwrap() or "bwrap", *_bwrap_options(readable, sockets), "--", *argv]
+        options = _bwrap_options(readable, sockets, writable)
+        return [_bwrap() or "bwrap", *options, "--", *argv]
     if level is Level.NAMESPACES:
         return [*_unshare_options(_unshare() or "unshare"), *argv]
     return argv
@@ -496,6 +509,56 @@ def start_jailed(
     os.close(result_out)
     LEVELS_USED.add(level)
     return JailProcess(proc, level, limits, result_in, home, relay)
+
+
+def start_kernel_jailed(
+    code: str,
+    args: list[str],
+    *,
+    sockets: Path,
+    readable: Iterable[Path] = (),
+    limits: Limits | None = None,
+    env: Mapping[str, str] | None = None,
+) -> JailProcess:
+    """Start a notebook's kernel (``python -c code *args``) as learner code, jailed, and
+    leave it running: a :class:`JailProcess` whose life is ``limits.wall_seconds``.
+
+    As :func:`start_jailed`, except that the kernel is talked to over ZMQ's ``ipc``
+    transport, Unix sockets in the filesystem, which reach across the jail's network
+    namespace where a loopback TCP port cannot: ``sockets`` is a private folder (the
+    connection file and the sockets) mounted read-write at the same path, the one place
+    outside HOME and /tmp it may write. There is no result pipe and no relay.
+    """
+    limits = limits or Limits()
+    level = isolation().level
+    readable = [Path(p).resolve() for p in readable]
+    sockets = Path(sockets).resolve()
+    home = Path(tempfile.mkdtemp(prefix="grader-learner-"))
+    inner_home = Path(JAIL_HOME) if level is Level.FULL else home
+    unused_in, unused_out = os.pipe()  # JailProcess reads answers from a pipe: none come
+    os.close(unused_out)
+    try:
+        environment = {**_base_env(inner_home), **checked_env(env or {})}
+        argv = _command(level, code, args, readable, None, [sockets])
+        proc = _from_spawner(
+            lambda: subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=home,
+                env=environment,
+                close_fds=True,
+                start_new_session=True,  # ending it ends the learner's processes too
+                preexec_fn=_set_limits(limits),
+            )
+        )
+    except BaseException:
+        os.close(unused_in)
+        _remove(home)
+        raise
+    LEVELS_USED.add(level)
+    return JailProcess(proc, level, limits, unused_in, home, None)
 
 
 # A child started with PR_SET_PDEATHSIG is killed when the *thread* that started it ends,

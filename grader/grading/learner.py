@@ -21,6 +21,7 @@ from grader.grading import jail
 
 if TYPE_CHECKING:
     from grader.grading.learner_worker import LearnerWorker
+    from grader.grading.notebook import NotebookRun
 
 DEFAULT_TIMEOUT = 10.0
 # What runs first in the learner's process (read here, run there with python -c).
@@ -150,7 +151,8 @@ def _ended_early(name: str, function: str, returncode: int, limits: jail.Limits)
 class LearnerCode:
     """What a check gets as the ``learner_code`` fixture: the one way checks run learner
     code (checks import nothing of ``grader.grading``). ``memory`` is the lab's limit.
-    ``call`` and ``call_many`` start a process each; ``worker`` keeps one warm."""
+    ``call`` and ``call_many`` start a process each; ``worker`` keeps one warm;
+    ``notebook`` runs a notebook with its kernel jailed."""
 
     Error = LearnerCodeError
 
@@ -195,6 +197,17 @@ class LearnerCode:
             memory=self.memory,
             lifetime=lifetime,
         )
+
+    def notebook(self, path: Path, **kw: Any) -> NotebookRun:
+        """The learner's notebook run by nbclient with its kernel in the jail; ``kw`` are
+        :func:`~grader.grading.notebook.run_notebook`'s (``parameters``, ``readable``,
+        ``timeout``, ``cell_timeout``). Check ``.ok`` / ``.failure``, then read answers with
+        ``.namespace_value(name)``; NotebookError (a ``LearnerCode.Error``) for a file that
+        is not a notebook."""
+        from grader.grading.notebook import KERNEL_MEMORY, run_notebook
+
+        kw.setdefault("memory", max(self.memory, KERNEL_MEMORY))
+        return run_notebook(path, **kw)
 
 
 def _limits(timeout: float, memory: int | None) -> jail.Limits:

@@ -140,7 +140,11 @@ def _denied(source: str, name: str, action: str, resource: str, code: str = "Acc
     if code == "Client.UnauthorizedOperation":
         message = "You are not authorized to perform this operation. " + message
     region = "us-east-1" if source == "iam" else None
-    return Op(f"{source}.amazonaws.com", name, False, None, error=(code, message), region=region)
+    # A refused call keeps the readOnly of its API: a denied ListUsers is still a read.
+    read_only = name.startswith(("Get", "List", "Describe"))
+    return Op(
+        f"{source}.amazonaws.com", name, read_only, None, error=(code, message), region=region
+    )
 
 
 def human_ops(
