@@ -137,8 +137,10 @@ def test_every_scenario_is_planted_and_each_labelled_event_is_what_it_says(data:
     for r in data.scenario("credentials-created-for-another-user"):
         assert r["eventName"] in ("CreateAccessKey", "CreateLoginProfile")
         assert r["requestParameters"]["userName"] != r["userIdentity"].get("userName")
-    for r in data.scenario("admin-policy-attached"):
-        assert r["requestParameters"]["policyArn"].endswith(":policy/AdministratorAccess")
+    admin = {r["eventName"]: r["requestParameters"] for r in data.scenario("admin-policy-attached")}
+    assert set(admin) == {"AttachUserPolicy", "AttachRolePolicy", "PutUserPolicy"}
+    assert admin["AttachRolePolicy"]["policyArn"] == "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert json.loads(admin["PutUserPolicy"]["policyDocument"])["Statement"][0]["Action"] == "*"
     names = {r["eventName"] for r in data.scenario("cloudtrail-stopped-or-guardduty-disabled")}
     assert (
         {"StopLogging", "UpdateDetector"}
@@ -190,6 +192,20 @@ def test_lookalikes_are_planted_benign_and_look_like_what_they_trap(data: Datase
     assert len(batch) > len(data.scenario("object-exfiltration-burst"))
     sweep = data.lookalike("posture-scan-all-regions")
     assert len({r["awsRegion"] for r in sweep}) >= 10
+    (named,) = data.lookalike("managed-policy-named-like-admin")
+    assert named["requestParameters"]["policyArn"].startswith(
+        "arn:aws:iam::aws:policy/AdministratorAccess-"
+    )
+    (scoped,) = data.lookalike("scoped-inline-policy")
+    assert (
+        json.loads(scoped["requestParameters"]["policyDocument"])["Statement"][0]["Action"] != "*"
+    )
+    (detector,) = data.lookalike("detector-changed-not-disabled")
+    assert (
+        detector["eventName"] == "UpdateDetector" and "enable" not in detector["requestParameters"]
+    )
+    (own,) = data.lookalike("own-access-key-rotated")
+    assert own["requestParameters"]["userName"] == own["userIdentity"]["userName"]
 
 
 def test_the_hunt_ground_truth_matches_the_records(data: Dataset) -> None:

@@ -7,17 +7,14 @@ every look-alike planted. A detection is judged on the events of its own scenari
 on another scenario's event (a broader rule rightly flagging another attack) is ignored,
 a hit on anything else (a look-alike, the ordinary baseline) is a false positive.
 
-The generator plants each attack in one form. ``plant_variants`` adds, in one more log
-file of the same layout, the other forms an attack of the same technique takes in
-CloudTrail (AdministratorAccess attached to a role; an inline policy granting everything)
-and the look-alikes that trap a loosened rule for them (a managed policy whose name starts
-the same way, a scoped inline policy, GuardDuty's detector changed but not disabled, an
-IAM user rotating their own key), labelled in memory like the generator's own.
+The generator plants each attack in the forms its technique takes in CloudTrail
+(AdministratorAccess attached to a user or a role, an inline policy granting everything)
+and the look-alikes that trap a loosened rule for them, so the practice dataset holds
+every case this one does.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import tempfile
@@ -138,165 +135,6 @@ class Hidden:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
-# Real AWS managed policies whose names begin like AdministratorAccess's (IAM's "AWS
-# managed policies" list): what a LIKE 'AdministratorAccess%' or '%Admin%' also matches.
-ADMIN_LOOKALIKE_POLICIES = (
-    "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
-    "arn:aws:iam::aws:policy/AdministratorAccess-AWSElasticBeanstalk",
-)
-EVERYTHING = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-}
-
-
-def _policy_text(document: dict[str, Any]) -> str:
-    """A policy document as CloudTrail shows an inline policy: the JSON the caller sent."""
-    return json.dumps(document, indent=4)
-
-
-def plant_variants(folder: Path, seed: int, labels: dict[str, Any]) -> None:
-    """Add the attack variants and look-alikes of the module docstring to the dataset in
-    ``folder`` (one more log file per account and region) and to ``labels``."""
-    import random
-
-    from grader.aws.siem.baseline import HOME, iso
-    from grader.aws.siem.org import build_org
-    from grader.aws.siem.recordkit import api_record, identity_role, identity_user
-
-    org = build_org(seed)  # the organization the generator used for this seed
-    rng = random.Random(f"lab7/variants/{seed}")
-    hunt = labels["hunt"]
-    prod = next(a for a in org.accounts.values() if a.id == hunt["account"])
-    start = int(_epoch(labels["start"]))
-    planted: list[tuple[int, dict[str, Any], str]] = []  # (time, record, label)
-
-    def key(prefix: str) -> str:
-        return prefix + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
-
-    def plant(t: int, label: str, who: dict[str, Any], ip: str, agent: str, call: str,
-              params: Any, response: Any = None) -> None:  # fmt: skip
-        source, name = call.split(":")
-        region = "us-east-1" if source == "iam" else HOME
-        rec = api_record(identity=who, source=f"{source}.amazonaws.com", name=name,
-                         region=region, ip=ip, agent=agent, account=who["accountId"],
-                         params=params, response=response, read_only=False)  # fmt: skip
-        planted.append((t, rec, label))
-
-    # The intruder, with the leaked key, an hour after its first call: more ways to stay.
-    owner = org.person(hunt["user"])
-    thief = (identity_user(owner, prod), hunt["source_ips"][0], hunt["user_agent"])
-    t = int(_epoch(hunt["first_event_time"])) + rng.randint(3600, 4800)
-    workloads = [r for r in org.roles.values() if r.account.id == prod.id]
-    role = rng.choice([r for r in workloads if not r.name.startswith("AWSServiceRole")])
-    attack = "admin-policy-attached"
-    plant(t, attack, *thief, "iam:AttachRolePolicy",
-          {"roleName": role.name, "policyArn": ADMIN_POLICY})  # fmt: skip
-    target = (hunt["persistence"]["users"] or [owner.login])[0]
-    plant(t + rng.randint(20, 120), attack, *thief, "iam:PutUserPolicy",
-          {"userName": target, "policyName": rng.choice(("sync", "ops", "backup")),
-           "policyDocument": _policy_text(EVERYTHING)})  # fmt: skip
-
-    # Administrators at work in office hours, through IAM Identity Center.
-    def office_time() -> int:
-        return start + int(rng.uniform(10, 17) * 3600)
-
-    def sso_admin(person: Any, account: str) -> tuple[dict[str, Any], str, str]:
-        sso = org.sso_roles[(account, "AdministratorAccess")]
-        who = identity_role(sso, person.email, key("ASIA"), iso(start + 9 * 3600))
-        return who, person.network.addresses[0], "AWS Internal"
-
-    admin = next(p for p in org.people if p.admin and not p.iam_user)
-    plant(office_time(), "managed-policy-named-like-admin", *sso_admin(admin, "prod"),
-          "iam:AttachRolePolicy", {"roleName": "amplify-console-deploy",
-                                   "policyArn": rng.choice(ADMIN_LOOKALIKE_POLICIES)})  # fmt: skip
-    scoped = {"Version": "2012-10-17",
-              "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                             "Resource": f"arn:aws:s3:::{org.buckets['prod'][0]}/*"}]}  # fmt: skip
-    plant(office_time(), "scoped-inline-policy", *sso_admin(admin, "prod"), "iam:PutRolePolicy",
-          {"roleName": role.name, "policyName": "read-exports",
-           "policyDocument": _policy_text(scoped)})  # fmt: skip
-    # The security team tunes GuardDuty from the CLI: changed, still enabled.
-    expert = next((p for p in org.people if p.team == "security" and not p.iam_user), admin)
-    who, ip, _ = sso_admin(expert, "security")
-    plant(office_time(), "detector-changed-not-disabled", who, ip, expert.cli,
-          "guardduty:UpdateDetector", {"detectorId": f"{rng.getrandbits(128):032x}",
-                                       "findingPublishingFrequency": "FIFTEEN_MINUTES"})  # fmt: skip
-    # An IAM user rotates their own key, naming themselves (as the CLI lets them).
-    user = next(p for p in org.people if p.iam_user and p.login != owner.login)
-    t = office_time()
-    created = {"userName": user.login, "accessKeyId": key("AKIA"), "status": "Active",
-               "createDate": iso(t)}  # fmt: skip
-    plant(t, "own-access-key-rotated", identity_user(user, prod), user.network.addresses[0],
-          user.cli, "iam:CreateAccessKey", {"userName": user.login},
-          {"accessKey": created})  # fmt: skip
-
-    ids = _write_records(folder, planted, rng, iso)
-    for scenario in labels["scenarios"]:
-        if scenario["id"] == attack or scenario["id"] == "leaked-access-key":
-            scenario["eventIDs"] = [*scenario["eventIDs"], *ids[attack]]  # the thief's key
-    for look_id, traps, title in VARIANT_LOOKALIKES:
-        look = {"id": look_id, "traps": traps, "title": title, "eventIDs": ids[look_id]}
-        labels["lookalikes"].append({**look, "count": len(ids[look_id])})
-
-
-def _write_records(
-    folder: Path, planted: list[tuple[int, dict[str, Any], str]], rng: Any, iso: Any
-) -> dict[str, list[str]]:
-    """Give the records their times and IDs, write them as CloudTrail delivers them (one
-    file per account and region, stamped 5-20 minutes after its newest event), and return
-    the event IDs under each label."""
-    from grader.aws.trail.layout import log_file_key
-
-    def uuid() -> str:
-        x = f"{rng.getrandbits(128):032x}"
-        return f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{'89ab'[int(x[16], 16) & 3]}{x[17:20]}-{x[20:]}"
-
-    files: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
-    ids: dict[str, list[str]] = {}
-    for ts, rec, label in planted:
-        rec.update(eventTime=iso(ts), eventID=uuid(), requestID=uuid())
-        files.setdefault((rec["recipientAccountId"], rec["awsRegion"]), []).append((ts, rec))
-        ids.setdefault(label, []).append(rec["eventID"])
-    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    for (account, region), events in sorted(files.items()):
-        events.sort(key=lambda e: e[0])
-        newest = -(-events[-1][0] // 60) * 60
-        delivered = _utc(newest + 60 * rng.randint(5, 19))
-        unique = "".join(rng.choice(alphabet) for _ in range(16))
-        path = folder / log_file_key(account, region, delivered, unique)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"Records": [rec for _, rec in events]})
-        path.write_bytes(gzip.compress(body.encode(), mtime=0))
-    return ids
-
-
-VARIANT_LOOKALIKES = (
-    ("managed-policy-named-like-admin", "admin-policy-attached",
-     "An administrator attaching an AWS managed policy whose name starts with "
-     "AdministratorAccess"),
-    ("scoped-inline-policy", "admin-policy-attached",
-     "An administrator adding a scoped inline policy to a role"),
-    ("detector-changed-not-disabled", "cloudtrail-stopped-or-guardduty-disabled",
-     "The security team changing GuardDuty's publishing frequency (still enabled)"),
-    ("own-access-key-rotated", "credentials-created-for-another-user",
-     "An IAM user rotating their own access key"),
-)  # fmt: skip
-
-
-def _epoch(text: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _utc(ts: float) -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ts, UTC)
-
-
 def make_hidden(seed: int, *, days: int = DAYS) -> Hidden:
     """Generate this run's dataset into a temporary folder and open it (close() removes it)."""
     from grader.aws.siem.generate import generate
@@ -305,8 +143,7 @@ def make_hidden(seed: int, *, days: int = DAYS) -> Hidden:
     try:
         generate(folder, seed=seed, days=days)
         labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-        (folder / "labels.json").unlink()
-        plant_variants(folder, seed, labels)  # ground truth stays in memory, never beside the logs
+        (folder / "labels.json").unlink()  # ground truth stays in memory, never beside the logs
         dataset = open_dataset(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -165,6 +165,9 @@ def generate(
     office = office or [t_start]
     incidents.onboarding(org, ids, plan, rng.choice(office) + 11 * 3600 + rng.randint(0, 3600))
     incidents.trail_update(org, ids, plan, rng.choice(office) + 14 * 3600 + rng.randint(0, 3600))
+    incidents.admin_lookalikes(
+        org, ids, plan, rng.choice(office) + 13 * 3600 + rng.randint(0, 1800)
+    )
     incidents.correlation_cases(org, ids, plan, t_start + min(1, days - 1) * 86400)
     plan.events.sort(key=lambda p: p.ts)
 

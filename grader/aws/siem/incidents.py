@@ -9,7 +9,8 @@ organization's own credentials; what gives them away is what they do, from where
 1. The hunt: an IAM user's access key leaks. From an address no one in the organization
    uses, the key is checked (GetCallerIdentity), the estate is mapped across every region,
    a second key is made for another IAM user, a bucket of customer exports is copied out,
-   and persistence is left: a new user with a key and AdministratorAccess, and a console
+   and persistence is left: a new user with a key, AdministratorAccess and an inline
+   policy allowing everything, AdministratorAccess on a workload role, and a console
    password for another existing user.
 2. Stolen instance credentials (a build runner's role in dev) used from outside: GuardDuty
    disabled, CloudTrail stopped and deleted, SSH opened to the world, instances launched in
@@ -17,10 +18,14 @@ organization's own credentials; what gives them away is what they do, from where
    account.
 3. Alone: an IAM user's console sign-in without MFA; the root user signing in and looking
    around.
+4. Benign look-alikes of single calls: a new hire onboarded, a trail updated, and
+   (``admin_lookalikes``) the near misses of a loosened rule for the admin, GuardDuty and
+   credentials scenarios.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,6 +107,24 @@ def _call(
 
 def _iam(name: str, params: Any, response: Any = None, *, read_only: bool = False) -> Op:
     return _call("iam", name, params, response, read_only=read_only, region="us-east-1")
+
+
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+# Real AWS managed policies whose names begin like AdministratorAccess's (IAM's "AWS
+# managed policies" list).
+ADMIN_LOOKALIKE_POLICIES = (
+    "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+    "arn:aws:iam::aws:policy/AdministratorAccess-AWSElasticBeanstalk",
+)
+EVERYTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def policy_text(document: dict[str, Any]) -> str:
+    """A policy document as CloudTrail shows an inline policy: the JSON the caller sent."""
+    return json.dumps(document, indent=4)
 
 
 def _new_key(ids: Ids, user: str, created: str) -> dict[str, Any]:
@@ -290,20 +313,44 @@ def hunt_story(org: Organization, ids: Ids, plan: Plan, t0: int, selected: set[s
         if "admin-policy-attached" in selected:
             t += rng.randint(3, 20)
             emit(
+                _iam("AttachUserPolicy", {"userName": new_user, "policyArn": ADMIN_POLICY}),
+                "us-east-1",
+                "admin-policy-attached",
+                "hunt:persistence",
+            )
+            persistence["policies"].append(f"{new_user}:{ADMIN_POLICY}")
+            # The other forms of the same technique: a workload role made administrator,
+            # and an inline policy allowing everything (no managed policy named at all).
+            workloads = [
+                r
+                for r in org.roles.values()
+                if r.account.id == prod.id and not r.path.startswith("/aws-service-role/")
+            ]
+            role = rng.choice(workloads)
+            t += rng.randint(20, 120)
+            emit(
+                _iam("AttachRolePolicy", {"roleName": role.name, "policyArn": ADMIN_POLICY}),
+                "us-east-1",
+                "admin-policy-attached",
+                "hunt:persistence",
+            )
+            persistence["policies"].append(f"role/{role.name}:{ADMIN_POLICY}")
+            inline = rng.choice(("sync", "ops", "backup"))
+            t += rng.randint(20, 120)
+            emit(
                 _iam(
-                    "AttachUserPolicy",
+                    "PutUserPolicy",
                     {
                         "userName": new_user,
-                        "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+                        "policyName": inline,
+                        "policyDocument": policy_text(EVERYTHING),
                     },
                 ),
                 "us-east-1",
                 "admin-policy-attached",
                 "hunt:persistence",
             )
-            persistence["policies"].append(
-                f"{new_user}:arn:aws:iam::aws:policy/AdministratorAccess"
-            )
+            persistence["policies"].append(f"{new_user}:inline/{inline}")
         if "credentials-created-for-another-user" in selected:
             t += rng.randint(30, 200)
             emit(
@@ -653,6 +700,87 @@ def trail_update(org: Organization, ids: Ids, plan: Plan, t0: int) -> None:
             HOME,
         ),
         tag,
+    )
+
+
+def admin_lookalikes(org: Organization, ids: Ids, plan: Plan, t0: int) -> None:
+    """Office-hours near misses of the admin, GuardDuty and credentials scenarios, each a
+    look-alike of scenarios.py, spread over the afternoon from ``t0``."""
+    rng = ids.rng
+    prod, sec = org.accounts["prod"], org.accounts["security"]
+    admin = org.people[0]
+    ident = identity_role(
+        org.sso_roles[("prod", "AdministratorAccess")],
+        admin.email,
+        "ASIA" + ids.token(16),
+        iso(t0 - 1200),
+    )
+    ip = admin.network.addresses[0]
+    t = t0
+    # A deployment role gets Amplify's administrator policy, in the console.
+    op = _iam(
+        "AttachRolePolicy",
+        {"roleName": "amplify-console-deploy", "policyArn": rng.choice(ADMIN_LOOKALIKE_POLICIES)},
+    )
+    plan.add(
+        t,
+        _op_record(ident, prod.id, ip, "AWS Internal", op, "us-east-1", console=True),
+        "managed-policy-named-like-admin",
+    )
+    # A scoped inline policy: read the exports bucket, nothing else.
+    scoped = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{org.buckets['prod'][0]}/*",
+            }
+        ],
+    }
+    op = _iam(
+        "PutRolePolicy",
+        {
+            "roleName": org.roles["pipeline"].name,
+            "policyName": "read-exports",
+            "policyDocument": policy_text(scoped),
+        },
+    )
+    t += rng.randint(600, 3600)
+    plan.add(
+        t,
+        _op_record(ident, prod.id, ip, "AWS Internal", op, "us-east-1", console=True),
+        "scoped-inline-policy",
+    )
+    # The security team tunes GuardDuty from the CLI: changed, still enabled.
+    expert = org.people[3]
+    sec_ident = identity_role(
+        org.sso_roles[("security", "AdministratorAccess")],
+        expert.email,
+        "ASIA" + ids.token(16),
+        iso(t - 600),
+    )
+    op = _call(
+        "guardduty",
+        "UpdateDetector",
+        {"detectorId": ids.hex(32), "findingPublishingFrequency": "FIFTEEN_MINUTES"},
+    )
+    t += rng.randint(600, 3600)
+    plan.add(
+        t,
+        _op_record(sec_ident, sec.id, expert.network.addresses[0], expert.cli, op, HOME),
+        "detector-changed-not-disabled",
+    )
+    # An IAM user rotates their own key, naming themselves (as the CLI lets them).
+    user = org.people[9]
+    t += rng.randint(600, 3600)
+    op = _iam("CreateAccessKey", {"userName": user.login}, _new_key(ids, user.login, iso(t)))
+    plan.add(
+        t,
+        _op_record(
+            identity_user(user, prod), prod.id, user.network.addresses[0], user.cli, op, "us-east-1"
+        ),
+        "own-access-key-rotated",
     )
 
 

@@ -45,7 +45,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Access key or login profile created for another user",
     ),
     # T1098.003 Account Manipulation: Additional Cloud Roles. iam AttachUserPolicy /
-    # AttachRolePolicy with policyArn .../AdministratorAccess.
+    # AttachRolePolicy with policyArn .../AdministratorAccess; PutUserPolicy with an inline
+    # policyDocument allowing Action "*" on Resource "*".
     Scenario("admin-policy-attached", "T1098.003", "Administrator policy attached"),
     # T1562.008 Impair Defenses: Disable or Modify Cloud Logs. cloudtrail StopLogging /
     # DeleteTrail, guardduty DeleteDetector / UpdateDetector with enable = false.
@@ -101,6 +102,37 @@ LOOKALIKES: tuple[Lookalike, ...] = (
         "posture-scan-all-regions",
         "discovery-burst-across-regions",
         "The posture scanner's daily sweep of every region",
+    ),
+    # An SSO administrator attaches AdministratorAccess-Amplify or
+    # -AWSElasticBeanstalk to a deployment role: real AWS managed policies (IAM's "AWS
+    # managed policies" list) whose names begin like AdministratorAccess's, what a LIKE
+    # 'AdministratorAccess%' also matches.
+    Lookalike(
+        "managed-policy-named-like-admin",
+        "admin-policy-attached",
+        "An administrator attaching an AWS managed policy whose name starts with "
+        "AdministratorAccess",
+    ),
+    # An SSO administrator's PutRolePolicy granting s3:GetObject on one bucket: an inline
+    # policy, but scoped ("PutRolePolicy", IAM API Reference).
+    Lookalike(
+        "scoped-inline-policy",
+        "admin-policy-attached",
+        "An administrator adding a scoped inline policy to a role",
+    ),
+    # The security team's CLI UpdateDetector with findingPublishingFrequency only: the
+    # detector changes, it stays enabled ("UpdateDetector", GuardDuty API Reference).
+    Lookalike(
+        "detector-changed-not-disabled",
+        "cloudtrail-stopped-or-guardduty-disabled",
+        "The security team changing GuardDuty's publishing frequency (still enabled)",
+    ),
+    # An IAM user's CreateAccessKey naming themselves (the CLI's --user-name, "Rotating
+    # access keys", IAM User Guide): a key made, but for the caller.
+    Lookalike(
+        "own-access-key-rotated",
+        "credentials-created-for-another-user",
+        "An IAM user rotating their own access key",
     ),
 )
 LOOKALIKE_IDS = tuple(x.id for x in LOOKALIKES)
