@@ -128,6 +128,8 @@ def _try_api(lab_dir: Path) -> ApiSettings | None:
 
 
 def _gateway(stage: Stage, authorizer: Any, **options: Any) -> ApiGateway:
+    if isinstance(authorizer, LearnerAuthorizer):
+        authorizer.errors.clear()  # a failure quotes this scenario's error, never an older one
     options.setdefault("truststore_pem", stage.pki.client_truststore_pem)
     return ApiGateway(
         stage.pki,
