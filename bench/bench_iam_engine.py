@@ -5,6 +5,12 @@ an exact action, a wildcard action, a resource ARN with a wildcard, and a String
 condition (moto ignores conditions; the engine evaluates them). Policies are parsed and
 compiled once, as a check does; requests are built beforehand for both engines.
 
+Since issue #9, evaluate() decides through the same scan and decide() as authorize() (one
+path, so the two cannot disagree); the identity-only function it replaced was about 1.8x
+faster on these cases. To compare with it, run this script in a worktree of the commit
+before the change, alternately with this one:
+``git worktree add /tmp/old c68a9e8^ && (cd /tmp/old && python bench/bench_iam_engine.py)``.
+
 Run: python bench/bench_iam_engine.py
 """
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .arns import ArnMatcher, compile_arn_set
 from .conditions import ConditionCheck, compile_conditions
@@ -63,10 +64,21 @@ class Match:
 class CompiledStatement:
     """A statement with its matchers built."""
 
-    __slots__ = ("statement", "policy_name", "match", "deny", "action", "resource", "conditions")
+    __slots__ = (
+        "statement",
+        "index",
+        "policy_name",
+        "match",
+        "deny",
+        "action",
+        "resource",
+        "conditions",
+        "applies",
+    )
 
     def __init__(self, statement: Statement, policy_name: str, variables: bool) -> None:
         self.statement = statement
+        self.index = statement.index  # where the statement's Match sits in a PolicyView
         self.policy_name = policy_name
         self.match = Match(policy_name, statement)  # built once, reported many times
         self.deny = statement.effect == DENY
@@ -86,12 +98,18 @@ class CompiledStatement:
         self.conditions: tuple[ConditionCheck, ...] = compile_conditions(
             statement.condition, variables
         )
+        # applies(resource, context): the resource and every condition match (the caller
+        # checked the action). Without conditions it is the resource matcher itself: one
+        # call fewer on the path every request takes.
+        self.applies: ArnMatcher = self.resource if not self.conditions else self._applies
 
-    def applies(self, resource: str, context: ContextKeys) -> bool:
-        """Resource and conditions match (the action was checked by the caller)."""
+    def _applies(self, resource: str, context: ContextKeys) -> bool:
         if not self.resource(resource, context):
             return False
-        return all(check.test(context) for check in self.conditions)
+        for check in self.conditions:  # noqa: SIM110 - all(...) makes a generator per request
+            if not check.test(context):
+                return False
+        return True
 
     def failed_condition(self, context: ContextKeys) -> ConditionCheck | None:
         """The first condition that is false for this request (for explanations)."""
@@ -105,6 +123,9 @@ class CompiledPolicy:
     policy: Policy
     statements: tuple[CompiledStatement, ...]
     _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict)
+    # The PolicySet of this policy alone, made by evaluate() on first use and kept here:
+    # checks ask one policy many questions, and an attribute is the cheapest lookup.
+    alone: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:

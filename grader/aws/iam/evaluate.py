@@ -73,6 +73,8 @@ def _policy_set(policies: Iterable[Policy | CompiledPolicy] | Policy | CompiledP
     if len(_SETS) >= _SETS_LIMIT:
         _SETS.clear()
     found = PolicySet(identity=tuple(compiled(p) for p in given))
+    if kind is CompiledPolicy:
+        one.alone = found  # type: ignore[union-attr]
     _SETS[key] = (given, found)  # keeps the given objects alive, so their ids stay theirs
     return found
 
@@ -81,7 +83,9 @@ def evaluate(
     policies: Iterable[Policy | CompiledPolicy] | Policy | CompiledPolicy, request: Request
 ) -> AuthorizationDecision:
     """Decide ``request`` against a principal's identity policies alone."""
-    ps = _policy_set(policies)
+    ps = policies.alone if type(policies) is CompiledPolicy else None  # type: ignore[union-attr]
+    if ps is None:
+        ps = _policy_set(policies)
     context = request._keys  # type: ignore[attr-defined]
     denies: list[Match] = []
     allows: list[Grant] = []

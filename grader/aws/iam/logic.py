@@ -89,30 +89,38 @@ def scan(
     """Add the matching Deny and Allow statements of ``policies`` to the two lists.
     ``principal`` is given for policies with a Principal element (resource-based, RCP);
     each Allow carries how the element named the caller (DIRECT/ROLE/ACCOUNT)."""
+    if principal is None:  # identity-side policies: no Principal element to match
+        for p in policies:
+            for st in p.compiled.candidates(action):
+                if st.deny:
+                    if st.applies(resource, context):
+                        denies.append(p.matches[st.index])
+                elif not denies and st.applies(resource, context):
+                    allows.append(p.direct[st.index])
+        return
     for p in policies:
         statements: tuple[CompiledStatement, ...] = p.compiled.candidates(action)
         for st in statements:
-            index = st.statement.index
+            index = st.index
             grant = DIRECT
-            if principal is not None:
-                element = p.principals[index]
-                if element is not None:
-                    matcher, negated = element
-                    if st.deny:
-                        named = (
-                            not matcher.lists_all(principal)
-                            if negated
-                            else (matcher.grant(principal) is not None)
-                        )
-                        if not named:
-                            continue
-                    else:
-                        found = matcher.grant(principal)
-                        if negated:  # Allow + NotPrincipal: everyone not named
-                            found = DIRECT if found is None else None
-                        if found is None:
-                            continue
-                        grant = found
+            element = p.principals[index]
+            if element is not None:
+                matcher, negated = element
+                if st.deny:
+                    named = (
+                        not matcher.lists_all(principal)
+                        if negated
+                        else (matcher.grant(principal) is not None)
+                    )
+                    if not named:
+                        continue
+                else:
+                    found = matcher.grant(principal)
+                    if negated:  # Allow + NotPrincipal: everyone not named
+                        found = DIRECT if found is None else None
+                    if found is None:
+                        continue
+                    grant = found
             if st.deny:
                 if st.applies(resource, context):
                     denies.append(p.matches[index])
@@ -174,7 +182,8 @@ def decide(f: Facts) -> tuple[str, list[Match], PolicyType | None, Why]:
         return ALLOWED, [], None, _why(f, _ALWAYS_ALLOWED)
     # 1. an explicit Deny in any applicable policy
     if denies:
-        return EXPLICIT_DENY, denies, denies[0].policy_type, _why(f, _EXPLICIT_DENY)
+        why = _plain(_EXPLICIT_DENY, caller_account, resource_account, True)
+        return EXPLICIT_DENY, denies, denies[0].policy_type, why
     # AWS-owned resources: no Allow anywhere lets anyone change them
     if owned is not None:
         return IMPLICIT_DENY, [], None, _why(f, _AWS_OWNED, owned=owned)
@@ -187,7 +196,11 @@ def decide(f: Facts) -> tuple[str, list[Match], PolicyType | None, Why]:
             return IMPLICIT_DENY, [], level_kind, why
         guardrails.append(found[0][0])
 
-    grant, grant_matches = _best_grant(resource) if resource else (None, [])
+    if resource:
+        grant, grant_matches = _best_grant(resource)
+    else:
+        grant = None
+        grant_matches = []
 
     # callers with no identity side: anonymous, AWS services, identity providers
     if kind not in IAM_KINDS:
@@ -226,18 +239,25 @@ def decide(f: Facts) -> tuple[str, list[Match], PolicyType | None, Why]:
         why = _why(f, _ROOT, same_account=same_account)
         return ALLOWED, (grant_matches if not same_account else []) + guardrails, None, why
     if not identity:
-        return IMPLICIT_DENY, [], IDENTITY, _why(f, _IDENTITY, same_account=same_account)
+        why = _plain(_IDENTITY, caller_account, resource_account, same_account)
+        return IMPLICIT_DENY, [], IDENTITY, why
     if not bound_ok or not sess_ok:
         cap = BOUNDARY if not bound_ok else SESSION
         return IMPLICIT_DENY, [], cap, _why(f, _CAPPED, capped_grant=(identity[0][0],))
-    matched = [m for m, _ in identity]
+    # One Allow is the usual case, and a comprehension is a function call of its own.
+    matched = [identity[0][0]] if len(identity) == 1 else [m for m, _ in identity]
     if boundary or session:
         matched += _caps(f)
     if not same_account:
         matched += grant_matches
     if guardrails:
         matched += guardrails
-    return ALLOWED, matched, IDENTITY, _why(f, _IDENTITY, same_account=same_account)
+    return (
+        ALLOWED,
+        matched,
+        IDENTITY,
+        _plain(_IDENTITY, caller_account, resource_account, same_account),
+    )
 
 
 _new_tuple = tuple.__new__
@@ -269,6 +289,11 @@ def _why(
             owned,
         ),
     )
+
+
+def _plain(reason: Reason, caller: str | None, owner: str | None, same_account: bool) -> Why:
+    """The common Why, with no level, cap, missing policy or owner (the hot paths)."""
+    return _new_tuple(Why, (reason, caller, owner, None, (), (), same_account, None, None))
 
 
 def _caps(f: Facts) -> list[Match]:

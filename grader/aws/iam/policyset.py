@@ -12,7 +12,7 @@ from typing import Any
 
 from .compiled import CompiledPolicy, CompiledStatement, Match, compiled
 from .model import Policy, PolicyType
-from .principals import PrincipalElement, compile_principal
+from .principals import DIRECT, PrincipalElement, compile_principal
 
 PolicyLike = Policy | CompiledPolicy
 
@@ -30,7 +30,7 @@ class PolicyView:
     """A compiled policy with what evaluation adds: a Match per statement that names the
     policy type, and for resource-based policies and RCPs the compiled Principal element."""
 
-    __slots__ = ("compiled", "name", "matches", "principals")
+    __slots__ = ("compiled", "name", "matches", "direct", "principals")
 
     def __init__(self, policy: PolicyLike, policy_type: PolicyType, level: str | None) -> None:
         self.compiled = compiled(policy)
@@ -38,6 +38,9 @@ class PolicyView:
         self.matches = tuple(
             Match(self.name, st, policy_type, level) for st in self.compiled.policy.statements
         )
+        # Each Match paired with DIRECT, made once: what an Allow of a policy without a
+        # Principal element adds to a decision (logic.scan's hot path builds no tuple).
+        self.direct = tuple((m, DIRECT) for m in self.matches)
         # (matcher, is NotPrincipal) per statement; None when the element is absent
         self.principals: tuple[PrincipalElement | None, ...] = tuple(
             _principal_of(st.statement) for st in self.compiled.statements
