@@ -185,7 +185,9 @@ def test_lookalikes_are_planted_benign_and_look_like_what_they_trap(data: Datase
     assert any(r["eventName"] == "RunInstances" and r["awsRegion"] == "us-east-1" for r in ci)
     for r in data.lookalike("sso-console-login"):
         assert r["eventName"] == "ConsoleLogin" and "AWSReservedSSO_" in r["userIdentity"]["arn"]
-        assert r["additionalEventData"].get("MFAUsed") != "No"
+        # MFA happened at the identity provider; AWS did not see it and says "No"
+        assert r["additionalEventData"]["MFAUsed"] == "No"
+        assert r["userIdentity"]["type"] == "AssumedRole"
     trail = {r["eventName"] for r in data.lookalike("trail-updated-not-stopped")}
     assert trail and not trail & {"StopLogging", "DeleteTrail"}
     batch = [r for r in data.lookalike("pipeline-batch-read") if r["eventName"] == "GetObject"]

@@ -502,7 +502,7 @@ class People:
                 account=account.id,
                 ip=ip,
                 agent=person.browser,
-                mfa_used=None,
+                mfa_used="No",  # MFA happened at the IdP; AWS records "No" (recordkit)
                 sso=True,
             )
         eid = em.record(day.start - rng.randint(41, 50), rec)

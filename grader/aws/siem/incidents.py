@@ -911,7 +911,7 @@ def correlation_cases(org: Organization, ids: Ids, plan: Plan, day_start: int) -
             account=org.accounts["dev"].id,
             ip=ip,
             agent=p.browser,
-            mfa_used=None,
+            mfa_used="No",
             sso=True,
         ),
         f"corr:{c['id']}",

@@ -209,8 +209,11 @@ def console_login(
     sso: bool = False,
 ) -> dict[str, Any]:
     """A ``ConsoleLogin`` (eventType ``AwsConsoleSignIn``; "AWS Management Console sign-in
-    events" in the CloudTrail User Guide). ``mfa_used=None`` leaves ``MFAUsed`` out, as for
-    a federated session whose MFA happened at the identity provider."""
+    events" in the CloudTrail User Guide). A federated sign-in (``sso=True``: IAM Identity
+    Center, SAML) says ``MFAUsed: "No"`` even when the identity provider asked for MFA: AWS
+    did not see it (the AWS CLI's own ``lookup-events`` example shows an AssumedRole
+    ConsoleLogin with ``"MFAUsed": "No"``, and vendors' "console login without MFA" rules
+    leave SAML/SSO sign-ins out for that reason). ``mfa_used=None`` leaves the key out."""
     extra: dict[str, Any] = {
         "LoginTo": "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true",
         "MobileVersion": "No",

@@ -81,8 +81,8 @@ LOOKALIKES: tuple[Lookalike, ...] = (
     # The CI role (GitHub Actions OIDC) deploys and launches instances in us-east-1, a
     # region people rarely use but the organization does.
     Lookalike("ci-in-another-region", "instances-in-unused-regions", "CI deploys in us-east-1"),
-    # An IAM Identity Center console sign-in: MFA happened at the IdP, the session's
-    # mfaAuthenticated is "false" and MFAUsed is absent.
+    # An IAM Identity Center console sign-in: MFA happened at the IdP, so AWS records
+    # MFAUsed "No" and the session's mfaAuthenticated "false" all the same.
     Lookalike(
         "sso-console-login", "console-login-without-mfa", "Console sign-in through SSO with MFA"
     ),
