@@ -1,11 +1,16 @@
 """The MITRE ATT&CK techniques a CloudTrail detection can name, and checking a technique ID.
 
-Source: MITRE ATT&CK Enterprise matrix, version 16 (October 2024), https://attack.mitre.org/
--- the techniques and sub-techniques whose platforms include IaaS, SaaS, Identity Provider or
-Office Suite (v16's names for the cloud platforms) and that activity recorded by CloudTrail
-(or an identity provider's sign-in log, for correlation) can show. Names and tactics as
-ATT&CK gives them; tactics by their ATT&CK short names. Endpoint-only techniques are left out
-on purpose: a CloudTrail detection that names one has picked the wrong technique.
+Source: MITRE ATT&CK Enterprise 16.1 and 17.1, https://attack.mitre.org/ -- every entry's ID,
+name and tactics checked on 2026-12-03 against attack.mitre.org's technique pages and the Center
+for Threat-Informed Defense's Mappings Explorer pages for 16.1 and 17.1
+(center-for-threat-informed-defense.github.io/mappings-explorer/attack/attack-17.1/
+domain-enterprise/techniques/<ID>); none is revoked or deprecated in either. The techniques and
+sub-techniques whose platforms include IaaS, SaaS, Identity Provider or Office Suite (v16's
+names for the cloud platforms) and that activity recorded by CloudTrail (or an identity
+provider's sign-in log, for correlation) can show. Names and tactics as ATT&CK 16/17 give them;
+tactics by their ATT&CK short names (later releases split defense-evasion; not followed here).
+Endpoint-only techniques are left out on purpose: a CloudTrail detection that names one has
+picked the wrong technique.
 """
 
 from __future__ import annotations
@@ -107,9 +112,12 @@ TECHNIQUES: dict[str, tuple[str, tuple[str, ...]]] = {
     # Collection and exfiltration
     "T1119": ("Automated Collection", (_CO,)),
     "T1530": ("Data from Cloud Storage", (_CO,)),
+    "T1020": ("Automated Exfiltration", (_EF,)),
+    "T1020.001": ("Traffic Duplication", (_EF,)),
     "T1537": ("Transfer Data to Cloud Account", (_EF,)),
     # Impact
     "T1485": ("Data Destruction", (_IM,)),
+    "T1485.001": ("Lifecycle-Triggered Deletion", (_IM,)),
     "T1486": ("Data Encrypted for Impact", (_IM,)),
     "T1490": ("Inhibit System Recovery", (_IM,)),
     "T1491": ("Defacement", (_IM,)),

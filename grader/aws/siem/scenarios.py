@@ -16,6 +16,8 @@ class Scenario:
     id: str
     technique: str
     title: str
+    # Other techniques ATT&CK's own text also fits (either is a right answer).
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     # additionalEventData.MFAUsed = "No".
     Scenario("console-login-without-mfa", "T1078.004", "Console sign-in without MFA"),
     # T1078.004. userIdentity.type = "Root" (sign-in and calls).
-    Scenario("root-account-use", "T1078.004", "Root user activity"),
+    # ATT&CK's Default Accounts (T1078.001) names "the root user account in AWS" among its
+    # examples (ATT&CK 16.1, T1078.001's description), so it is as right as Cloud Accounts.
+    Scenario("root-account-use", "T1078.004", "Root user activity", also=("T1078.001",)),
     # T1580 Cloud Infrastructure Discovery. Describe*/List*/Get* across many regions in
     # minutes (ec2 DescribeInstances, DescribeRegions, s3 ListBuckets, iam ListUsers).
     Scenario("discovery-burst-across-regions", "T1580", "Discovery burst across regions"),
