@@ -20,10 +20,14 @@
 
 A correlation case is ``expected`` when it is the pattern: the person's IdP sign-ins fail
 and an AWS console sign-in succeeds within 30 minutes with no IdP success between, or AWS
-console sign-ins fail and an IdP sign-in succeeds within 30 minutes. The near-misses (a
-typo then a success then the console; a console sign-in 45 minutes after a failure) are
-not. A person maps across: IdP ``taro.yamada@example.co.jp`` is the IAM user
-``taro.yamada`` or the SSO session ``taro.yamada@example.co.jp``.
+console sign-ins fail and an IdP sign-in succeeds within 30 minutes with no console success
+between. The four near-misses are not: a typo, then an IdP success, then the console; a
+console sign-in 45-50 minutes after a failure; another 35-44 minutes after one; and a
+colleague's console sign-in from the address where someone else failed at the IdP (that
+case's ``user`` and ``email`` are the colleague's, its ``idp_uuids`` the other person's).
+Nothing else in the data is the pattern. A person maps across: IdP
+``taro.yamada@example.co.jp`` is the IAM user ``taro.yamada`` or the SSO session
+``taro.yamada@example.co.jp``.
 
 The days run from midnight in Tokyo (people work 09:00-19:00 JST). Generation goes forward
 in 5-minute slices; a slice's window is written as soon as no later event can fall in it,
@@ -47,7 +51,7 @@ from . import baseline, incidents
 from .emit import Emitter
 from .org import JST, Ids, build_org
 from .scenarios import BY_ID, HUNT_SCENARIOS, LOOKALIKES, SCENARIO_IDS
-from .writer import DatasetWriter, Progress
+from .writer import DatasetWriter, Progress, WriterStats
 
 SLICE = baseline.SLICE
 _INSTANCE_SCENARIOS = (
@@ -168,7 +172,9 @@ def generate(
     incidents.admin_lookalikes(
         org, ids, plan, rng.choice(office) + 13 * 3600 + rng.randint(0, 1800)
     )
-    incidents.correlation_cases(org, ids, plan, t_start + min(1, days - 1) * 86400)
+    # Cases added after the rest draw from a generator of their own (see correlation_cases).
+    own = random.Random(f"siem/correlation/{seed}")
+    incidents.correlation_cases(org, ids, plan, t_start + min(1, days - 1) * 86400, own)
     plan.events.sort(key=lambda p: p.ts)
 
     streams = baseline.machine_streams(org, ids)
@@ -184,7 +190,8 @@ def generate(
     )
     em = Emitter(writer, ids)
     for ts, event, _tags in plan.idp:
-        event["uuid"] = em.uuid()
+        if not event["uuid"]:  # the cases planted apart bring their own
+            event["uuid"] = em.uuid()
         event["published"] = baseline._ms(ts)
         writer.add_idp(ts, event)
     try:
@@ -194,6 +201,12 @@ def generate(
         raise
     labels["sso-console-login"] = sso_logins
     stats = writer.finish()
+    apart = _write_apart(out, seed, plan, compresslevel)
+    stats.files += apart.files
+    stats.events += apart.events
+    stats.bytes += apart.bytes
+    if progress is not None:
+        progress(stats.events, total)  # the last report counts every event
     doc = _labels(seed, t_start, t_end, stats.events, plan, labels, selected)
     (out / "labels.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return Summary(
@@ -279,6 +292,19 @@ def _run(
     return labels, people.sso_logins
 
 
+def _write_apart(out: Path, seed: int, plan: incidents.Plan, compresslevel: int) -> WriterStats:
+    """The events planted apart, in log files of their own (same layout, same 5-20 minute
+    delay) from a writer with its own generator: the main writer's files and draws stay
+    as they were without them. CloudTrail may deliver several files for one account,
+    region and window."""
+    writer = DatasetWriter(out, seed=seed, compresslevel=compresslevel)
+    writer.rng = random.Random(f"siem/writer/apart/{seed}")
+    for p in plan.apart:
+        text = json.dumps(p.record, separators=(",", ":"), ensure_ascii=False)
+        writer.add(p.ts, p.record["recipientAccountId"], p.record["awsRegion"], text)
+    return writer.finish()
+
+
 def _sweep(org: Any, em: Emitter, ids: Ids, when: int, labels: dict[str, list[str]] | None) -> None:
     found = baseline.posture_sweep(org, em, ids, when)
     if labels is not None:
@@ -295,7 +321,7 @@ def _labels(
     selected: set[str],
 ) -> dict[str, Any]:
     tagged: dict[str, list[str]] = {}
-    for p in plan.events:
+    for p in plan.events + plan.apart:
         for tag in p.tags:
             tagged.setdefault(tag, []).append(p.record["eventID"])
     scenarios = [

@@ -21,6 +21,8 @@ organization's own credentials; what gives them away is what they do, from where
 4. Benign look-alikes of single calls: a new hire onboarded, a trail updated, and
    (``admin_lookalikes``) the near misses of a loosened rule for the admin, GuardDuty and
    credentials scenarios.
+5. Sign-ins for cross-source correlation (``correlation_cases``): the pattern both ways,
+   and the near misses a loosened correlation lets in.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class Planted:
 @dataclass
 class Plan:
     events: list[Planted] = field(default_factory=list)
+    # Planted with IDs of their own (a generator apart from ``Ids``) and written to log
+    # files of their own, so adding them moves nothing else a seed writes.
+    apart: list[Planted] = field(default_factory=list)
     idp: list[tuple[float, dict[str, Any], tuple[str, ...]]] = field(default_factory=list)
     hunt: dict[str, Any] = field(default_factory=dict)
     correlation: list[dict[str, Any]] = field(default_factory=list)
@@ -796,9 +801,11 @@ def _idp(
     success: bool,
     case: str,
     where: tuple[str, str],
+    uuid: str = "",
 ) -> None:
+    """An IdP sign-in of a case; with no ``uuid`` the generator gives it one."""
     event = {
-        "uuid": "",
+        "uuid": uuid,
         "published": "",
         "eventType": "user.session.start",
         "actor": {
@@ -821,9 +828,18 @@ def _idp(
     plan.idp.append((ts, event, (f"corr:{case}",)))
 
 
-def correlation_cases(org: Organization, ids: Ids, plan: Plan, day_start: int) -> None:
-    """Planted on one day (``day_start`` is midnight in Tokyo), in the evening, when the
-    people concerned are not signing in anyway."""
+def correlation_cases(
+    org: Organization, ids: Ids, plan: Plan, day_start: int, own: random.Random
+) -> None:
+    """Planted on one day (``day_start`` is midnight in Tokyo), from 18:00 to 23:35, when
+    nobody's ordinary sign-in comes near: a workday's begins by 11:00, an on-call weekend's
+    by 16:00 (baseline.People). No person of a case signs in elsewhere in the plan either
+    (no_mfa_login's IAM user, people[13], is in none), and where a person has two cases
+    (people[9]: 1 and 4; people[6]: 2 and 5) no event of one pairs with an event of the
+    other, so each case is the pattern exactly when it is labelled so.
+
+    Cases 1-4 draw from ``ids.rng``; 5 and 6 came later and draw only from ``own``, so
+    that adding them changed nothing else a seed writes (they go to ``plan.apart``)."""
     rng = ids.rng
     prod = org.accounts["prod"]
     away = ("Netherlands", "Amsterdam")
@@ -832,18 +848,7 @@ def correlation_cases(org: Organization, ids: Ids, plan: Plan, day_start: int) -
     elsewhere = [a for a in org.networks["elsewhere"].addresses if a not in used]
 
     def case(case_id: str, expected: bool, person: Person, description: str) -> dict[str, Any]:
-        entry = {
-            "id": case_id,
-            "expected": expected,
-            "user": person.login,
-            "email": person.email,
-            "description": description,
-            "source_ips": [],
-            "idp_uuids": [],
-            "eventIDs": [],
-        }
-        plan.correlation.append(entry)
-        return entry
+        return _case(plan, case_id, expected, person, description)
 
     # 1. IdP failures, then an AWS console success within 30 minutes (from the same place).
     p = org.people[9]
@@ -916,8 +921,11 @@ def correlation_cases(org: Organization, ids: Ids, plan: Plan, day_start: int) -
         ),
         f"corr:{c['id']}",
     )
-    # 4. Near miss: an IdP failure, and a console sign-in 45 minutes later.
-    p = org.people[13]
+    # 4. Near miss: an IdP failure, and a console sign-in 45 minutes later. An IAM user
+    # (the console does not go through the IdP); not people[13], whose sign-in without MFA
+    # (no_mfa_login) can fall at any hour and would make a real match of the failure.
+    # people[9] is case 1's, 50 minutes or more later.
+    p = org.people[9]
     ip = p.network.addresses[0]
     t = day_start + 18 * 3600 + rng.randint(0, 1200)
     c = case(
@@ -933,6 +941,94 @@ def correlation_cases(org: Organization, ids: Ids, plan: Plan, day_start: int) -
         console_login(identity=identity_user(p, prod), account=prod.id, ip=ip, agent=p.browser),
         f"corr:{c['id']}",
     )
+    _near_misses_apart(org, plan, day_start, own)
+
+
+def _near_misses_apart(org: Organization, plan: Plan, day_start: int, rng: random.Random) -> None:
+    """Cases 5 and 6, the near misses that trap the two loosenings cases 3 and 4 do not: a
+    window widened to 45 minutes (case 4 lies at 45-50), and matching on the address
+    instead of the person. Everything here, IDs included, comes from ``rng``."""
+    prod = org.accounts["prod"]
+
+    def sign_in(ts: int, person: Person, ip: str, agent: str, case_id: str) -> None:
+        rec = console_login(
+            identity=identity_user(person, prod), account=prod.id, ip=ip, agent=agent
+        )
+        rec["eventTime"] = iso(ts)
+        rec["eventID"] = _uuid(rng)
+        plan.apart.append(Planted(ts, rec, (f"corr:{case_id}",)))
+
+    # 5. Near miss: an IdP failure at home in the evening, then the console 35-44 minutes
+    # later. An IAM user again; people[6] is case 2's, which ends by 21:50 and holds no
+    # IdP failure this console sign-in could pair with.
+    p = org.people[6]
+    carrier = org.networks["carrier"]
+    ip = rng.choice(carrier.addresses[40:])  # not the addresses no_mfa_login draws from
+    t = day_start + 22 * 3600 + rng.randint(0, 900)
+    at = t + rng.randint(35 * 60, 44 * 60)
+    c = _case(
+        plan,
+        "idp-failure-console-after-40-minutes",
+        False,
+        p,
+        "An IdP failure and the person's console sign-in 35-44 minutes later: "
+        "outside the 30-minute window",
+    )
+    c["source_ips"].append(ip)
+    _idp(plan, t, p, ip, p.browser, False, c["id"], (carrier.country, carrier.city), _uuid(rng))
+    sign_in(at, p, ip, p.browser, c["id"])
+    # 6. Near miss: someone fails at the IdP; a colleague (an IAM user) behind the same VPN
+    # address signs in to the console minutes later. Two people, not one.
+    a, b = org.people[12], org.people[1]
+    vpn = org.networks["vpn"]
+    ip = vpn.addresses[rng.randrange(len(vpn.addresses))]
+    t = day_start + 23 * 3600 + rng.randint(0, 600)
+    c = _case(
+        plan,
+        "colleague-same-address",
+        False,
+        b,
+        f"{a.login} fails at the IdP; {b.login}, behind the same VPN address, signs in "
+        "to the console: two people, not one",
+    )
+    c["source_ips"].append(ip)
+    for i in range(2):
+        _idp(
+            plan,
+            t + i * rng.uniform(15, 40),
+            a,
+            ip,
+            a.browser,
+            False,
+            c["id"],
+            (vpn.country, vpn.city),
+            _uuid(rng),
+        )
+    sign_in(t + rng.randint(8, 25) * 60, b, ip, b.browser, c["id"])
+
+
+def _case(
+    plan: Plan, case_id: str, expected: bool, person: Person, description: str
+) -> dict[str, Any]:
+    """A correlation case's labels; ``person`` is the one whose console sign-in it holds."""
+    entry: dict[str, Any] = {
+        "id": case_id,
+        "expected": expected,
+        "user": person.login,
+        "email": person.email,
+        "description": description,
+        "source_ips": [],
+        "idp_uuids": [],
+        "eventIDs": [],
+    }
+    plan.correlation.append(entry)
+    return entry
+
+
+def _uuid(rng: random.Random) -> str:
+    """A version-4 UUID from ``rng``, as Emitter.uuid makes them."""
+    x = f"{rng.getrandbits(128):032x}"
+    return f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{'89ab'[int(x[16], 16) & 3]}{x[17:20]}-{x[20:]}"
 
 
 def _browser(org: Organization, rng: random.Random) -> str:
