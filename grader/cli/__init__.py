@@ -4,9 +4,11 @@ One module per command group, each with ``register(subparsers)``, which adds its
 and sets the handler each one runs: :mod:`~grader.cli.learner` (list, check, hint, reset,
 watch, docs), :mod:`~grader.cli.doctor`, :mod:`~grader.cli.dev`, :mod:`~grader.cli.iam`,
 :mod:`~grader.cli.trail`, :mod:`~grader.cli.waf`, :mod:`~grader.cli.edge`,
-:mod:`~grader.cli.fapi` and :mod:`~grader.cli.siem`. A handler only reads its arguments,
-calls the layer that does the work (grading, course, an engine) and renders the answer. Heavy modules are imported
-inside handlers, so ``grader --help`` and ``grader list`` stay instant.
+:mod:`~grader.cli.fapi`, :mod:`~grader.cli.siem`, :mod:`~grader.cli.classroom` (submit,
+class grade) and :mod:`~grader.cli.ci` (ci init). A handler only reads its arguments,
+calls the layer that does the work (grading, course, an engine) and renders the answer.
+Heavy modules are imported inside handlers, so ``grader --help`` and ``grader list`` stay
+instant.
 
 Errors are handled here, once. Every error a user can cause is a
 :class:`~grader.errors.GraderError`: its one line goes to stderr and the exit code is 2.
@@ -30,7 +32,19 @@ from pathlib import Path
 from grader.errors import ExitCode, GraderError
 
 # The command groups, in the order ``grader --help`` lists them.
-GROUPS = ("learner", "doctor", "dev", "iam", "trail", "waf", "edge", "fapi", "siem")
+GROUPS = (
+    "learner",
+    "doctor",
+    "dev",
+    "iam",
+    "trail",
+    "waf",
+    "edge",
+    "fapi",
+    "siem",
+    "classroom",
+    "ci",
+)
 TRACEBACK_ENV = "GRADER_TRACEBACK"
 
 

@@ -1,0 +1,316 @@
+"""Grading a class: every learner × lab of a roster, the same way, in parallel, resumable.
+
+Each pair is graded in a fresh private folder made from the instructor's own lab folder
+(its data, its lab.toml) with the learner's declared files laid in, and nothing else of
+theirs (:mod:`.classroom_roster` reads those bytes as untrusted input). The grading is
+:func:`~grader.grading.runner.run_lab` with the instructor's installed checks, the lab's
+time limit and learner code in the jail; a class refuses to be graded below full isolation
+unless the instructor allows it, and every result says the level used. A pair whose files,
+grader version, checks seal and isolation level are unchanged since the last run in the
+same output folder is read from its cache instead of graded again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from grader.course import integrity
+from grader.course.checkinfo import read_checks
+from grader.course.labs import STARTERS_FOLDER, Course, Lab
+from grader.errors import UsageError
+from grader.grading import jail
+from grader.grading.classroom_roster import Learner, read_roster
+from grader.grading.results import FAILED, CheckResult, LabResult
+from grader.grading.runner import run_lab
+
+CACHE_FOLDER = ".cache"
+NOT_GRADED = "not graded: "  # how a check that never ran (nothing to grade) is marked
+
+
+@dataclass
+class Pair:
+    """One learner × lab: its result, whether it came from the cache, and notes."""
+
+    learner: Learner
+    lab: Lab
+    result: LabResult
+    cached: bool = False
+    notes: list[str] = field(default_factory=list)
+    ran: bool = False  # graded now (not from the cache, not settled without running)
+
+
+@dataclass
+class ClassResult:
+    course: Course
+    labs: list[Lab]
+    learners: list[Learner]
+    pairs: dict[tuple[str, str], Pair]  # (learner slug, lab id) -> Pair
+    isolation: str
+    isolation_note: str
+    grader_version: str
+    seals: dict[str, str]  # lab id -> checks_seal(lab)
+    started: str
+    seconds: float = 0.0
+
+    def pair(self, learner: Learner, lab: Lab) -> Pair:
+        return self.pairs[(learner.slug, lab.id)]
+
+    @property
+    def graded(self) -> int:
+        return sum(p.ran for p in self.pairs.values())
+
+    @property
+    def reused(self) -> int:
+        return sum(p.cached for p in self.pairs.values())
+
+    @property
+    def not_run(self) -> int:
+        """Pairs with nothing to grade: a refused learner, or no file of the lab."""
+        return sum(not p.ran and not p.cached for p in self.pairs.values())
+
+
+def grader_version() -> str:
+    try:
+        return metadata.version("cloudsec-labs")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def checks_seal(lab: Lab) -> str:
+    """The seal of the checks a lab's grade depends on: for its checks module, its scenario
+    and what labs share, the digest ``SHA256SUMS`` records and the digest the file has now
+    (so an edited check re-grades its lab even before it is re-sealed, and an edit to
+    another lab's checks re-grades nothing here)."""
+    shipped = integrity.shipped(lab.checks_dir) or {}
+    digest = hashlib.sha256()
+    for path in sorted(Path(lab.checks_dir).glob("*.py")):
+        name = path.name
+        if name in ("__init__.py", "_support.py") or name.startswith((f"{lab.id}.", f"{lab.id}_")):
+            digest.update(f"{name} {shipped.get(name)} {integrity.digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def check_isolation(allow_weaker: bool) -> jail.Isolation:
+    """The level learner code gets here; a UsageError below full unless allowed."""
+    found = jail.isolation()
+    if found.level is not jail.Level.FULL and not allow_weaker:
+        raise UsageError(
+            f"learner code would run with {found.level.value} isolation here, not full "
+            f"({found.missing}); {found.advice or 'install bubblewrap'}. To grade anyway, "
+            "give --allow-weaker-isolation: the report will say which level was used"
+        )
+    return found
+
+
+def grade_class(
+    course: Course,
+    roster: Path,
+    out: Path,
+    *,
+    labs: list[Lab] | None = None,
+    jobs: int | None = None,
+    allow_weaker_isolation: bool = False,
+    on_total: Callable[[int], None] | None = None,
+    on_done: Callable[[Pair], None] | None = None,
+) -> ClassResult:
+    """Grade every learner × lab of ``roster``; results and the cache go in ``out``.
+
+    ``on_total`` is told how many pairs there are, ``on_done`` each pair as it completes
+    (from worker threads: keep it quick). A broken or hostile submission gives a low score,
+    never an exception.
+    """
+    found = check_isolation(allow_weaker_isolation)
+    labs = list(course.labs if labs is None else labs)
+    roster, out = Path(roster), Path(out)
+    if not roster.is_dir():
+        raise UsageError(f"ROSTER {roster}: no such folder")
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    learners = read_roster(roster, labs, skip=out)
+    result = ClassResult(
+        course=course,
+        labs=labs,
+        learners=learners,
+        pairs={},
+        isolation=found.level.value,
+        isolation_note=found.missing,
+        grader_version=grader_version(),
+        seals={lab.id: checks_seal(lab) for lab in labs},
+        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    todo: list[tuple[Learner, Lab, str]] = []
+    for learner in learners:
+        for lab in labs:
+            pair = _settled(result, learner, lab)
+            if pair is not None:
+                result.pairs[(learner.slug, lab.id)] = pair
+                continue
+            key = _key(result, learner, lab)
+            cached = _from_cache(out, learner, lab, key)
+            if cached is not None:
+                result.pairs[(learner.slug, lab.id)] = cached
+            else:
+                todo.append((learner, lab, key))
+    if on_total is not None:
+        on_total(len(learners) * len(labs))
+    if on_done is not None:
+        for pair in result.pairs.values():
+            on_done(pair)
+    # Neutral names: learner code sees its folder's path, and it should say no more than
+    # `grader check`'s does about how it is being graded.
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        templates = {lab.id: _template(lab, Path(tmp) / "templates") for lab in labs}
+        workers = max(1, jobs or os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
+            futures = {
+                pool.submit(_grade, learner, lab, templates[lab.id], Path(tmp)): (learner, lab, key)
+                for learner, lab, key in todo
+            }
+            try:
+                for future in as_completed(futures):
+                    learner, lab, key = futures[future]
+                    pair = future.result()
+                    _to_cache(out, pair, key)
+                    result.pairs[(learner.slug, lab.id)] = pair
+                    if on_done is not None:
+                        on_done(pair)
+            except BaseException:  # Ctrl-C: start nothing more; the pairs running end soon
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def _settled(result: ClassResult, learner: Learner, lab: Lab) -> Pair | None:
+    """A pair with nothing to grade: a refused learner, or no file of the lab submitted."""
+    if learner.refused:
+        return Pair(learner, lab, failed_result(lab, learner.refused))
+    if not learner.files.get(lab.id):
+        return Pair(
+            learner,
+            lab,
+            failed_result(lab, "no file of this lab was submitted"),
+            notes=list(learner.notes.get(lab.id, [])),
+        )
+    return None
+
+
+def failed_result(lab: Lab, problem: str) -> LabResult:
+    """Every check of ``lab`` failed with ``problem``, without running anything."""
+    result = LabResult(lab=lab.id, title=lab.title, problem=problem)
+    for info in read_checks(lab.checks_module):
+        result.checks.append(
+            CheckResult(
+                id=info.name,
+                sentence=info.sentence,
+                task=info.task,
+                points=info.points,
+                gate=bool(info.gate),
+                status=FAILED,
+                message=NOT_GRADED + problem,
+            )
+        )
+    return result
+
+
+def _key(result: ClassResult, learner: Learner, lab: Lab) -> str:
+    files = learner.files.get(lab.id, {})
+    data = {
+        "learner": learner.name,
+        "lab": lab.id,
+        "version": result.grader_version,
+        "seal": result.seals[lab.id],
+        "isolation": result.isolation,
+        "files": {rel: hashlib.sha256(files[rel]).hexdigest() for rel in sorted(files)},
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _cache_path(out: Path, learner: Learner, lab: Lab) -> Path:
+    return out / CACHE_FOLDER / learner.slug / f"{lab.id}.json"
+
+
+def _from_cache(out: Path, learner: Learner, lab: Lab, key: str) -> Pair | None:
+    try:
+        data = json.loads(_cache_path(out, learner, lab).read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        return Pair(learner, lab, result_from_dict(data["result"]), True, list(data["notes"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no cache, or one that cannot be trusted: grade again
+
+
+def _to_cache(out: Path, pair: Pair, key: str) -> None:
+    path = _cache_path(out, pair.learner, pair.lab)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"key": key, "result": pair.result.to_dict(), "notes": pair.notes}
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # the cache saves time only: without it, the next run grades again
+        tmp.unlink(missing_ok=True)
+
+
+def result_from_dict(data: dict[str, Any]) -> LabResult:
+    """A :class:`LabResult` back from its ``to_dict()`` (the cache, gradebook.json)."""
+    fields = {k: data.get(k) for k in LabResult.__dataclass_fields__ if k != "checks"}
+    result = LabResult(**fields)
+    names = CheckResult.__dataclass_fields__
+    result.checks = [
+        CheckResult(**{k: v for k, v in c.items() if k in names}) for c in data["checks"]
+    ]
+    return result
+
+
+def _template(lab: Lab, where: Path) -> Path:
+    """The instructor's lab folder without the declared files (and without the pristine
+    starters and bytecode): what every learner's files are laid into."""
+    target = where / lab.id
+    declared = {Path(rel) for rel in lab.files}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        rel = Path(folder).relative_to(lab.folder)
+        return {
+            n
+            for n in names
+            if (rel / n) in declared or n in (STARTERS_FOLDER, "__pycache__", "conftest.py")
+        }
+
+    shutil.copytree(lab.folder, target, ignore=ignore, symlinks=False)
+    return target
+
+
+def _grade(learner: Learner, lab: Lab, template: Path, tmp: Path) -> Pair:
+    """Grade one pair in a folder of its own, removed afterwards; never raises for what a
+    submission does (a grader failure becomes the pair's problem, and the run goes on)."""
+    notes = list(learner.notes.get(lab.id, []))
+    work = Path(tempfile.mkdtemp(dir=tmp)) / lab.id
+    try:
+        shutil.copytree(template, work)
+        for rel, data in learner.files.get(lab.id, {}).items():
+            path = work / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        result = run_lab(lab, work, timeout=lab.timeout)
+    except Exception as exc:  # noqa: BLE001 - one pair's failure must not stop the class
+        result = failed_result(
+            lab, f"the grader could not grade this ({type(exc).__name__}: {exc})"
+        )
+    finally:
+        shutil.rmtree(work.parent, ignore_errors=True)
+    result.path = f"{learner.name}/{lab.id}"  # the private folder is gone: say whose it was
+    return Pair(learner, lab, result, notes=notes, ran=True)
