@@ -351,6 +351,32 @@ def test_a_rerun_grades_nothing_and_a_changed_file_is_graded_again(graded, tmp_p
     assert bob["score"] == bob["max_score"] and not bob["cached"]
 
 
+def test_every_learner_meets_the_same_hidden_inputs_and_a_rerun_keeps_them(graded, tmp_path):
+    book = graded["book"]
+    seeds = {
+        result["seed"]
+        for entry in book["learners"]
+        for result in entry["labs"].values()
+        if result["checks"] and not result["problem"]  # graded, not settled without running
+    }
+    assert seeds == {book["seed"]}
+    assert (
+        f'<strong id="seed">{book["seed"]}</strong>' in (graded["out"] / "report.html").read_text()
+    )
+    # a re-run keeps the seed (unchanged work is reused); another seed grades everything again
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    again = run_grader("class", "grade", str(graded["roster"]), "--labs", LABS, "--out", str(out))
+    assert json.loads((out / "gradebook.json").read_text())["seed"] == book["seed"], again.stderr
+    other = book["seed"] + 1
+    again = run_grader(
+        "class", "grade", str(graded["roster"]), "--labs", "lab3", "--out", str(out),
+        "--seed", str(other),
+    )  # fmt: skip
+    redone = json.loads((out / "gradebook.json").read_text())
+    assert redone["seed"] == other and redone["reused"] == 0 and redone["graded"] > 0, again.stderr
+
+
 def test_below_full_isolation_the_class_is_refused_unless_allowed(tmp_path):
     roster, out = tmp_path / "roster", tmp_path / "out"
     copy_files(ROOT / "solutions" / "lab3", roster / "alice" / "lab3")

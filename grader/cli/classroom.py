@@ -54,6 +54,12 @@ def register(sub: Any) -> None:
         help="where the results go (default: ./class-results)",
     )
     g.add_argument(
+        "--seed",
+        type=int,
+        help="the seed of the hidden inputs, the same for every learner (default: the last "
+        "run's in --out, else a new one)",
+    )
+    g.add_argument(
         "--allow-weaker-isolation",
         action="store_true",
         help="grade even where learner code cannot get full isolation (the report says so)",
@@ -124,6 +130,7 @@ def cmd_class_grade(args: argparse.Namespace) -> int:
             labs=labs,
             jobs=args.jobs,
             allow_weaker_isolation=args.allow_weaker_isolation,
+            seed=args.seed,
             on_total=lambda n: bar.update(task, total=n),
             on_done=lambda pair: bar.update(
                 task, advance=1, description=f"{pair.learner.slug} {pair.lab.id}"
@@ -138,7 +145,7 @@ def cmd_class_grade(args: argparse.Namespace) -> int:
         f"{len(result.learners)} learners × {len(labs)} labs: {result.graded} graded, "
         f"{result.reused} unchanged since the last run, {result.not_run} with nothing to "
         f"grade, in {result.seconds:.1f} s, "
-        f"learner code with {result.isolation} isolation.",
+        f"learner code with {result.isolation} isolation, hidden inputs of seed {result.seed}.",
         markup=False,
         highlight=False,
     )

@@ -5,9 +5,11 @@ Each pair is graded in a fresh private folder made from the instructor's own lab
 theirs (:mod:`.classroom_roster` reads those bytes as untrusted input). The grading is
 :func:`~grader.grading.runner.run_lab` with the instructor's installed checks, the lab's
 time limit and learner code in the jail; a class refuses to be graded below full isolation
-unless the instructor allows it, and every result says the level used. A pair whose files,
-grader version, checks seal and isolation level are unchanged since the last run in the
-same output folder is read from its cache instead of graded again.
+unless the instructor allows it, and every result says the level used. Every pair of a
+class is graded with the same seed, so every learner meets the same hidden inputs; the seed
+is kept in the output folder, and a re-run uses it again unless another is given. A pair
+whose files, grader version, checks seal, isolation level and seed are unchanged since the
+last run in the same output folder is read from its cache instead of graded again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -28,7 +31,7 @@ from typing import Any
 
 from grader.course import integrity
 from grader.course.checkinfo import read_checks
-from grader.course.labs import STARTERS_FOLDER, Course, Lab
+from grader.course.labs import Course, Lab
 from grader.errors import UsageError
 from grader.grading import jail
 from grader.grading.classroom_roster import Learner, read_roster
@@ -36,6 +39,7 @@ from grader.grading.results import FAILED, CheckResult, LabResult
 from grader.grading.runner import run_lab
 
 CACHE_FOLDER = ".cache"
+SEED_FILE = "seed"  # in CACHE_FOLDER: the class's seed, reused by the next run
 NOT_GRADED = "not graded: "  # how a check that never ran (nothing to grade) is marked
 
 
@@ -62,6 +66,7 @@ class ClassResult:
     grader_version: str
     seals: dict[str, str]  # lab id -> checks_seal(lab)
     started: str
+    seed: int = 0  # every pair's hidden inputs come from it
     seconds: float = 0.0
 
     def pair(self, learner: Learner, lab: Lab) -> Pair:
@@ -122,6 +127,7 @@ def grade_class(
     labs: list[Lab] | None = None,
     jobs: int | None = None,
     allow_weaker_isolation: bool = False,
+    seed: int | None = None,
     on_total: Callable[[int], None] | None = None,
     on_done: Callable[[Pair], None] | None = None,
 ) -> ClassResult:
@@ -149,6 +155,7 @@ def grade_class(
         grader_version=grader_version(),
         seals={lab.id: checks_seal(lab) for lab in labs},
         started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        seed=class_seed(out, seed),
     )
     todo: list[tuple[Learner, Lab, str]] = []
     for learner in learners:
@@ -175,7 +182,11 @@ def grade_class(
         workers = max(1, jobs or os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
             futures = {
-                pool.submit(_grade, learner, lab, templates[lab.id], Path(tmp)): (learner, lab, key)
+                pool.submit(_grade, learner, lab, templates[lab.id], Path(tmp), result.seed): (
+                    learner,
+                    lab,
+                    key,
+                )
                 for learner, lab, key in todo
             }
             try:
@@ -191,6 +202,23 @@ def grade_class(
                 raise
     result.seconds = round(time.monotonic() - started, 2)
     return result
+
+
+def class_seed(out: Path, given: int | None) -> int:
+    """The seed of this class's grading: the one given, else the last run's (kept in
+    ``out``, so a re-run grades changed work on the hidden inputs the others met), else a
+    new one; written back to ``out`` for the next run."""
+    path = out / CACHE_FOLDER / SEED_FILE
+    seed = given
+    if seed is None:
+        try:
+            seed = int(path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            seed = secrets.randbelow(2**31)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{seed}\n", encoding="utf-8")
+    return seed
 
 
 def _settled(result: ClassResult, learner: Learner, lab: Lab) -> Pair | None:
@@ -233,6 +261,7 @@ def _key(result: ClassResult, learner: Learner, lab: Lab) -> str:
         "version": result.grader_version,
         "seal": result.seals[lab.id],
         "isolation": result.isolation,
+        "seed": result.seed,
         "files": {rel: hashlib.sha256(files[rel]).hexdigest() for rel in sorted(files)},
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -277,24 +306,22 @@ def result_from_dict(data: dict[str, Any]) -> LabResult:
 
 
 def _template(lab: Lab, where: Path) -> Path:
-    """The instructor's lab folder without the declared files (and without the pristine
-    starters and bytecode): what every learner's files are laid into."""
+    """The instructor's lab folder without the declared files (and without bytecode or a
+    conftest.py): what every learner's files are laid into. The pristine starters
+    (``.starter/``) stay, as in every learner's own course: learner code that lists its
+    folder sees what it sees under ``grader check``."""
     target = where / lab.id
     declared = {Path(rel) for rel in lab.files}
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         rel = Path(folder).relative_to(lab.folder)
-        return {
-            n
-            for n in names
-            if (rel / n) in declared or n in (STARTERS_FOLDER, "__pycache__", "conftest.py")
-        }
+        return {n for n in names if (rel / n) in declared or n in ("__pycache__", "conftest.py")}
 
     shutil.copytree(lab.folder, target, ignore=ignore, symlinks=False)
     return target
 
 
-def _grade(learner: Learner, lab: Lab, template: Path, tmp: Path) -> Pair:
+def _grade(learner: Learner, lab: Lab, template: Path, tmp: Path, seed: int) -> Pair:
     """Grade one pair in a folder of its own, removed afterwards; never raises for what a
     submission does (a grader failure becomes the pair's problem, and the run goes on)."""
     notes = list(learner.notes.get(lab.id, []))
@@ -305,7 +332,7 @@ def _grade(learner: Learner, lab: Lab, template: Path, tmp: Path) -> Pair:
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        result = run_lab(lab, work, timeout=lab.timeout)
+        result = run_lab(lab, work, seed=seed, timeout=lab.timeout)
     except Exception as exc:  # noqa: BLE001 - one pair's failure must not stop the class
         result = failed_result(
             lab, f"the grader could not grade this ({type(exc).__name__}: {exc})"

@@ -95,6 +95,7 @@ def to_json(result: ClassResult) -> dict[str, Any]:
         "checks_seals": result.seals,
         "isolation": result.isolation,
         "isolation_note": result.isolation_note,
+        "seed": result.seed,
         "started": result.started,
         "seconds": result.seconds,
         "graded": result.graded,

@@ -103,8 +103,9 @@ def render(result: ClassResult) -> str:
         f'<p id="summary">{n} learners × {len(result.labs)} labs '
         f"({escape(', '.join(lab.id for lab in result.labs))}). "
         f'Learner code ran with <strong id="isolation">{escape(result.isolation)}</strong> '
-        f"isolation. Grader {escape(result.grader_version)}, started "
-        f"{escape(result.started)}.</p>",
+        f"isolation; every learner met the hidden inputs of seed "
+        f'<strong id="seed">{result.seed}</strong>. Grader {escape(result.grader_version)}, '
+        f"started {escape(result.started)}.</p>",
     ]
     if result.isolation_note:
         out.append(f'<p class="note">Not full isolation: {escape(result.isolation_note)}</p>')
