@@ -4,9 +4,8 @@ A synthetic roster of N learners (each lab's declared files: the reference solut
 every other learner, the starter for the rest, so both the fast failing path and the full
 path are timed) is graded through the real CLI for each ``--jobs`` value, into a fresh
 output folder each time (no cache), then once more unchanged (everything from the cache).
-The issue's target: 30 learners × all labs under 2 minutes on 2 cores. Beside it, the
-floor: one `grader check` per pair run one after the other would take about the sum of
-the per-lab times in bench/bench_check.py.
+The issue's target: 30 learners × all labs under 2 minutes on 2 cores. The mean seconds per
+pair of each lab, printed after the runs, show where the time goes.
 Run: python bench/bench_class.py [N] [LAB,LAB|all] [JOBS ...]   (default: 30 all 1 2)
 """
 

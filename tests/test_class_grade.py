@@ -425,3 +425,35 @@ def test_an_edited_check_grades_its_lab_again_even_for_unchanged_files(tmp_path)
     assert third.graded == 1
     (pair,) = third.pairs.values()
     assert pair.result.score == pair.result.max_score == 3
+
+
+def test_a_pipe_or_a_link_named_like_a_submission_is_refused_without_being_opened(tmp_path):
+    import threading
+
+    from grader.grading.classroom_roster import read_roster
+
+    roster = tmp_path / "roster"
+    roster.mkdir()
+    os.mkfifo(roster / "submission-piper-20260101T000000Z.zip")  # opening it would block
+    real = zip_with(tmp_path / "elsewhere.zip", [("labs/lab3/viewer-policy.json", b"{}")])
+    (roster / "submission-linker-20260101T000000Z.zip").symlink_to(real)
+    labs = [load_course(COURSE).lab("lab3")]
+    found: list = []
+    reader = threading.Thread(target=lambda: found.extend(read_roster(roster, labs)), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert not reader.is_alive(), "the roster reader opened the pipe"
+    refused = {learner.name: learner.refused for learner in found}
+    assert set(refused) == {"piper", "linker"}
+    assert all(reason and "not a regular file" in reason for reason in refused.values())
+
+
+def test_a_changed_lab_file_grades_the_lab_again_even_for_unchanged_submissions(tmp_path):
+    root = make_course(tmp_path / "course", "lab9", ONE_CHECK.format(points=1))
+    course = load_course(root, checks_dir=root / "checks")
+    put(tmp_path / "roster" / "ann" / "lab9", "answer.json", '{"answer": 42}')
+    grade = lambda: grade_class(course, tmp_path / "roster", tmp_path / "out")  # noqa: E731
+    assert grade().graded == 1
+    assert grade().reused == 1
+    put(course.lab("lab9").folder / "data", "notes.md", "a data file the checks may read\n")
+    assert grade().graded == 1  # the lab's own files are part of what a grade depends on

@@ -434,3 +434,16 @@ def test_the_same_policy_in_a_new_list_is_not_compiled_again():
     assert first.policies is again.policies
     other = policy(allow("s3:GetObject"))
     assert evaluate([other], Request("s3:GetObject", "*")).policies is not first.policies
+
+
+def test_a_copy_of_a_compiled_policy_decides_by_its_own_statements():
+    """The compiled policy's caches (statements per action, its PolicySet) are not copied
+    by dataclasses.replace, so a copy never answers with the original's decisions."""
+    import dataclasses
+
+    allows = compile_policy(policy(allow("s3:*")))
+    denies = compile_policy(policy(deny("s3:*")))
+    request = Request("s3:GetObject", "*")
+    assert evaluate(allows, request).decision == "allowed"  # fills the caches
+    copy = dataclasses.replace(allows, policy=denies.policy, statements=denies.statements)
+    assert evaluate(copy, request).decision == "explicitDeny"

@@ -147,6 +147,8 @@ WRONG = [
     (VALID, changed(ADMIN, "SELECT event_id\nFROM cloudtrail", "DELETE FROM cloudtrail"),
      "a statement that writes"),
     (TECHNIQUE, changed(ADMIN, "T1098.003", "T1098.001"), "credentials, not roles"),
+    (TECHNIQUE, changed(ADMIN, "T1098.003", "T1098.003, T1098.001, T1078.004"),
+     "every technique that might fit, the right one among them"),
     (SCORED, changed(ADMIN, "('AttachUserPolicy', 'AttachRolePolicy', 'AttachGroupPolicy')",
                      "('AttachUserPolicy', 'AttachGroupPolicy')"),
      "AttachRolePolicy forgotten"),

@@ -417,6 +417,12 @@ CHARTS_WRONG: list[tuple[Callable, str]] = [
     (lambda hidden, hunt: [chart([{**r, "event_time": r["event_time"] + timedelta(hours=9)}
                                   for r in intrusion(hidden, hunt)], ids=False)],
      "Tokyo times written as if they were UTC"),
+    (lambda hidden, hunt: [{"layer": [
+        chart(intrusion(hidden, hunt)),
+        chart(rows_of(hidden, "event_time BETWEEN ? AND ? AND event_id NOT IN (SELECT unnest(?))",
+                      min(hunt.times.values()), max(hunt.times.values()), sorted(hunt.times)),
+              ids=False)]}],
+     "the intrusion's IDs, then every other event of those hours by time alone"),
 ]  # fmt: skip
 
 
@@ -446,6 +452,9 @@ CHARTS_RIGHT: list[tuple[Callable, str]] = [
                                                           ["data"]["values"]},
                                              "layer": [{"data": {"name": "events"}, "mark": "tick"}]}],
      "a first chart of something else, then named datasets and layers"),
+    (lambda hidden, hunt: [{"layer": [chart(intrusion(hidden, hunt), ids=False),
+                                      {**chart(intrusion(hidden, hunt), ids=False), "mark": "text"}]}],
+     "layers that each carry their own copy of the data"),
 ]  # fmt: skip
 
 

@@ -131,7 +131,9 @@ def verdicts(hidden, learner_code, tmp_path: Path, name: str, text: str) -> dict
             "seen": lambda: checks.test_every_event_reaches_a_run_within_its_look_back(
                 scheduled, hidden
             ),
-            "alerted": lambda: checks.test_every_planted_event_raises_an_alert(replayed, hidden),
+            "alerted": lambda: checks.test_every_planted_event_raises_an_alert(
+                replayed, scheduled, hidden
+            ),
             "once": lambda: checks.test_each_event_alerts_once(replayed, hidden),
         }
     else:
@@ -249,6 +251,11 @@ WRONG = [
      "valid", "broken TOML"),
     (SCHEDULED, SOLUTION[SCHEDULED] + "  AND event_time >= now() - INTERVAL 5 MINUTE\n",
      "alerted", "a query that filters on the wall clock"),
+    (SCHEDULED, changed(SCHEDULED, "WHERE user_type = 'Root'", "WHERE user_type IS NOT NULL"),
+     "alerted", "every event alerted, the root user's among them"),
+    (SCHEDULE, changed(SCHEDULE, "interval_minutes = 5", "interval_minutes = 1440",
+                       "lookback_minutes = 30", "lookback_minutes = 1500"),
+     "alerted", "a run a day that looks back far enough: alerts hours late"),
     (SCHEDULED, changed(SCHEDULED, "SELECT event_id, user_arn,", "SELECT user_arn,"), "valid",
      "a query without event_id"),
     (ALERT, alert_changed("message['blocks'] = message['blocks'][:-1]"), "buttons",
@@ -261,6 +268,9 @@ WRONG = [
                           "message['text'] = 'alert'"), "enriched", "the user missing"),
     (ALERT, alert_changed("message['blocks'][-1]['elements'][0]['value'] = 'yes'"), "buttons",
      "a button that does not say which alert it answers"),
+    (ALERT, alert_changed("message['blocks'][2]['fields'] = message['blocks'][2]['fields'][1:]; "
+                          "message['text'] = 'alert for ' + str(context['user']['name'])"),
+     "enriched", "the user only in the notification's fallback text"),
     (ALERT, alert_changed("while True: pass"), "runs", "an alert.py that hangs"),
     (ALERT, alert_changed("raise KeyError('user')"), "runs", "an alert.py that raises"),
 ]  # fmt: skip
@@ -402,11 +412,28 @@ def practice(tmp_path_factory):
     from grader.aws.siem.generate import generate
 
     root = tmp_path_factory.mktemp("practice")
-    generate(root / "data", seed=11, days=1)
+    generate(root / "data", seed=42, days=1)  # not the hidden day's seed (11)
     shutil.copytree(COURSE / "labs" / "lab8", root / "course" / "labs" / "lab8")
     for name in LAB.files:
         (root / "course" / "labs" / "lab8" / name).write_text(SOLUTION[name])
     return root
+
+
+def test_a_correlation_naming_a_practice_datasets_addresses_misses_the_hidden_cases(
+    practice, hidden, learner_code, tmp_path
+):
+    labels = json.loads((practice / "data" / "labels.json").read_text())
+    addresses = sorted(
+        {ip for c in labels["correlation"] if c["expected"] for ip in c["source_ips"]}
+    )
+    header = "\n".join(SOLUTION[CORRELATE].splitlines()[:4])  # id, title, technique, severity
+    listed = ", ".join(f"'{ip}'" for ip in addresses)
+    text = (
+        f"{header}\nSELECT event_id FROM cloudtrail\n"
+        f"WHERE event_name = 'ConsoleLogin' AND source_ip IN ({listed})\n"
+    )
+    found = verdicts(hidden, learner_code, tmp_path, CORRELATE, text)
+    assert found["both"].startswith("failed"), found
 
 
 def test_the_pages_schedule_sample_replays_the_solution_on_a_practice_dataset(practice):

@@ -234,6 +234,7 @@ def test_check_raises_with_the_first_problems_and_a_count_of_the_rest():
 def test_texts_and_buttons_list_what_a_reader_sees_and_can_press():
     seen = texts(good())
     assert {"fallback", "Alert", "*who*", "a", "b", "Yes", "No", "flag", "map"} <= set(seen)
+    assert "fallback" not in texts(good(), fallback=False)  # Slack shows it only in notifications
     assert [path for path, _ in buttons(good())] == [
         "blocks[1].accessory", "blocks[5].elements[0]", "blocks[5].elements[1]",
     ]  # fmt: skip

@@ -177,9 +177,10 @@ def _technique(lab_dir: Path, file: str) -> None:
     scenario = BY_ID[spec.scenario]
     right = {scenario.technique, *scenario.also}
     named: list[str] = []
+    ids: set[str] = set()
     for tid in detection.techniques:
         try:
-            named.append(f"{technique(tid).id} ({technique(tid).name})")
+            found = technique(tid)
         except TechniqueError as exc:
             fail(
                 expected=f"{file} to name ATT&CK techniques as ATT&CK writes them",
@@ -189,13 +190,17 @@ def _technique(lab_dir: Path, file: str) -> None:
                 + (" (a Sigma tag: attack.t1098.001)" if spec.sigma else ""),
                 docs=f"{CHAPTER}#{ATTACK_SECTION}",
             )
-    if not right & set(detection.techniques):
+        named.append(f"{found.id} ({found.name})")
+        ids.add(found.id)
+    # Every technique named must fit: a list of all the plausible ones is no answer.
+    if not ids or not ids <= right:
         how = "a tag attack.tNNNN.NNN" if spec.sigma else "the -- technique: line"
         fail(
             expected=f"{file} to name the ATT&CK technique of {spec.what}",
             found=f"it names {listing(named) or 'no technique'}",
             fix="find the technique (or sub-technique) whose description fits what this "
-            f"attack does, on ATT&CK's cloud (IaaS) matrix, and put it in {how}. A parent "
+            f"attack does, on ATT&CK's cloud (IaaS) matrix, and put it in {how}, alone: a "
+            "detection names what it catches, not every technique that might fit. A parent "
             "technique is too broad when a sub-technique names the cloud case",
             docs=f"{CHAPTER}#{ATTACK_SECTION}",
         )

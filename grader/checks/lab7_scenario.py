@@ -317,25 +317,34 @@ def charts(cells: Iterable[Any]) -> list[dict[str, Any]]:
     return found
 
 
-def chart_rows(spec: Any) -> list[dict[str, Any]]:
+def chart_rows(spec: Any, seen: set[str] | None = None) -> list[dict[str, Any]]:
     """Every inline data row of a spec: ``data.values`` at any level (layers, concats) and
-    the top-level ``datasets``."""
+    the top-level ``datasets``. The same values given again (a layered spec may give each
+    layer its own copy of the data) count once."""
+    seen = set() if seen is None else seen
     out: list[dict[str, Any]] = []
+
+    def take(values: list[Any]) -> None:
+        key = json.dumps(values, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.extend(row for row in values if isinstance(row, dict))
+
     if isinstance(spec, dict):
         data = spec.get("data")
         if isinstance(data, dict) and isinstance(data.get("values"), list):
-            out += [row for row in data["values"] if isinstance(row, dict)]
+            take(data["values"])
         datasets = spec.get("datasets")
         if isinstance(datasets, dict):
             for rows in datasets.values():
                 if isinstance(rows, list):
-                    out += [row for row in rows if isinstance(row, dict)]
+                    take(rows)
         for key, value in spec.items():
             if key not in ("data", "datasets"):
-                out += chart_rows(value)
+                out += chart_rows(value, seen)
     elif isinstance(spec, list):
         for item in spec:
-            out += chart_rows(item)
+            out += chart_rows(item, seen)
     return out
 
 
@@ -392,18 +401,25 @@ def coverage(
     ordered = sorted(times, key=lambda e: (times[e], e))
     first, last = (ordered[0], ordered[-1]) if ordered else ("", "")
     known = all_ids or frozenset(times)
-    ids = [
-        v.lower()
-        for row in rows
-        for v in row.values()
-        if isinstance(v, str) and _UUID.match(v.lower()) and v.lower() in known
-    ]
+
+    def event_id(row: dict[str, Any]) -> str | None:
+        return next(
+            (v.lower() for v in row.values()
+             if isinstance(v, str) and _UUID.match(v.lower()) and v.lower() in known),
+            None,
+        )  # fmt: skip
+
+    ids = [found for row in rows if (found := event_id(row))]
     if ids:
         shown = set(ids)
         right = shown & set(times)
+        # rows shown by time alone beside the identified ones are other events too
+        unnamed = sum(
+            1 for row in rows if event_id(row) is None and any(map(as_time, row.values()))
+        )
         return Coverage(
-            len(rows), "event IDs", len(right) / max(len(times), 1), len(right) / len(shown),
-            first in shown, last in shown,
+            len(rows), "event IDs", len(right) / max(len(times), 1),
+            len(right) / (len(shown) + unnamed), first in shown, last in shown,
         )  # fmt: skip
     stamps = [t for row in rows if (t := next(filter(None, map(as_time, row.values())), None))]
     if not stamps:

@@ -473,7 +473,9 @@ class Shown:
 def enrichment(text: str, alert: dict[str, Any], context: dict[str, Any]) -> Shown:
     """Does ``text`` (everything the message shows) carry the user, the source network and
     the last day's activity? Any of the user's names; the address and where it is (the
-    network's name, or its country); the number of events of the last day."""
+    network's name, or its country); the number of events of the last day. The rule's title
+    does not count ("The root user signed in" names no one)."""
+    text = text.replace(alert["rule"]["title"], "")
     low = text.lower()
     user = context["user"]
     names = [user.get("name"), user.get("display_name"), user.get("email"),

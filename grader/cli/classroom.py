@@ -57,7 +57,7 @@ def register(sub: Any) -> None:
         "--seed",
         type=int,
         help="the seed of the hidden inputs, the same for every learner (default: the last "
-        "run's in --out, else a new one)",
+        "run's in --out, else a new one); give a new one for resubmissions after feedback",
     )
     g.add_argument(
         "--allow-weaker-isolation",

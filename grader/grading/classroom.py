@@ -67,6 +67,9 @@ class ClassResult:
     seals: dict[str, str]  # lab id -> checks_seal(lab)
     started: str
     seed: int = 0  # every pair's hidden inputs come from it
+    # lab id -> digest of what else a grade depends on: the grader's code outside the
+    # checks (engines, grading) and the lab's own files (data, lab.toml, starters)
+    inputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     def pair(self, learner: Learner, lab: Lab) -> Pair:
@@ -104,6 +107,31 @@ def checks_seal(lab: Lab) -> str:
         name = path.name
         if name in ("__init__.py", "_support.py") or name.startswith((f"{lab.id}.", f"{lab.id}_")):
             digest.update(f"{name} {shipped.get(name)} {integrity.digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def grading_inputs(lab: Lab, code: str) -> str:
+    """The digest of what a lab's grade depends on besides its checks and the learner's
+    files: ``code`` (:func:`code_digest`) and every file of the lab's folder that is not a
+    declared file (an editable install keeps one version number through every change)."""
+    digest = hashlib.sha256(code.encode())
+    declared = {Path(rel) for rel in lab.files}
+    for path in sorted(Path(lab.folder).rglob("*")):
+        rel = path.relative_to(lab.folder)
+        if path.is_file() and rel not in declared and "__pycache__" not in rel.parts:
+            digest.update(f"{rel.as_posix()} {integrity.digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """The digest of the grader's own sources outside ``grader/checks`` (whose files each
+    lab's seal covers, so a change to one lab's checks re-grades only that lab)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.parts[0] != "checks":
+            digest.update(f"{rel.as_posix()} {integrity.digest(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -157,6 +185,8 @@ def grade_class(
         started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         seed=class_seed(out, seed),
     )
+    code = code_digest()
+    result.inputs = {lab.id: grading_inputs(lab, code) for lab in labs}
     todo: list[tuple[Learner, Lab, str]] = []
     for learner in learners:
         for lab in labs:
@@ -193,7 +223,8 @@ def grade_class(
                 for future in as_completed(futures):
                     learner, lab, key = futures[future]
                     pair = future.result()
-                    _to_cache(out, pair, key)
+                    if not pair.result.problem:  # a time-out or a grader failure: not kept,
+                        _to_cache(out, pair, key)  # the next run grades the pair again
                     result.pairs[(learner.slug, lab.id)] = pair
                     if on_done is not None:
                         on_done(pair)
@@ -260,6 +291,7 @@ def _key(result: ClassResult, learner: Learner, lab: Lab) -> str:
         "lab": lab.id,
         "version": result.grader_version,
         "seal": result.seals[lab.id],
+        "inputs": result.inputs[lab.id],
         "isolation": result.isolation,
         "seed": result.seed,
         "files": {rel: hashlib.sha256(files[rel]).hexdigest() for rel in sorted(files)},

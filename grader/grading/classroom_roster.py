@@ -45,10 +45,16 @@ def read_roster(roster: Path, labs: list[Lab], *, skip: Path | None = None) -> l
     folders: dict[str, Path] = {}
     zips: dict[str, Path] = {}
     superseded: dict[str, list[str]] = {}
+    refused: dict[str, str] = {}
     for entry in sorted(roster.iterdir()):
         if entry.name.startswith(".") or (skip is not None and _same(entry, skip)):
             continue
-        if entry.suffix == ".zip" and not entry.is_dir():
+        if entry.suffix == ".zip" and not _is_real_dir(entry):
+            if not _is_regular(entry):  # a link or a pipe named .zip: never opened
+                refused[learner_of_zip(entry) or entry.stem] = (
+                    f"{entry.name} is not a regular file: not opened"
+                )
+                continue
             name = learner_of_zip(entry) or entry.stem
             if name in zips and stamp_of_zip(zips[name]) >= stamp_of_zip(entry):
                 superseded.setdefault(name, []).append(entry.name)
@@ -59,8 +65,10 @@ def read_roster(roster: Path, labs: list[Lab], *, skip: Path | None = None) -> l
         elif entry.is_dir() or entry.is_symlink():
             folders[entry.name] = entry
     learners = []
-    for name in sorted(set(folders) | set(zips)):
-        if name in folders and name in zips:
+    for name in sorted(set(folders) | set(zips) | set(refused)):
+        if name in refused:
+            learner = Learner(name, "", roster / name, "zip", refused=refused[name])
+        elif name in folders and name in zips:
             learner = Learner(name, "", folders[name], "folder")
             learner.refused = (
                 f"both a folder and a submission zip ({zips[name].name}) are named {name!r}: "
@@ -135,6 +143,13 @@ def _from_folder(name: str, path: Path, labs: list[Lab]) -> Learner:
             learner.files[lab.id] = files
         learner.notes[lab.id] = notes
     return learner
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _is_real_dir(path: Path) -> bool:

@@ -122,10 +122,14 @@ class CompiledPolicy:
 
     policy: Policy
     statements: tuple[CompiledStatement, ...]
-    _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict)
+    # Caches of what the fields above determine: never constructor arguments, so a copy
+    # made with dataclasses.replace() starts without them rather than with stale ones.
+    _by_action: dict[str, tuple[CompiledStatement, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     # The PolicySet of this policy alone, made by evaluate() on first use and kept here:
     # checks ask one policy many questions, and an attribute is the cheapest lookup.
-    alone: Any = field(default=None, repr=False, compare=False)
+    alone: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:

@@ -372,9 +372,10 @@ def check(message: Any, *, limit: int = 5) -> None:
         raise BlockKitError(shown + (f"; and {more} more" if more > 0 else ""))
 
 
-def texts(message: Any) -> list[str]:
-    """Every string a reader sees in the message (text objects, button labels, the
-    fallback ``text``, alt texts), for checking what a message says."""
+def texts(message: Any, *, fallback: bool = True) -> list[str]:
+    """Every string a reader sees in the message (text objects, button labels, alt texts,
+    and the fallback ``text`` unless ``fallback=False``: with blocks, Slack shows it only in
+    notifications), for checking what a message says."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -389,7 +390,7 @@ def texts(message: Any) -> list[str]:
             for item in node:
                 walk(item)
 
-    if isinstance(message, dict) and isinstance(message.get("text"), str):
+    if fallback and isinstance(message, dict) and isinstance(message.get("text"), str):
         found.append(message["text"])
     walk(message.get("blocks") if isinstance(message, dict) else None)
     return found
