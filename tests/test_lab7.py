@@ -42,6 +42,14 @@ def grade(tmp_path: Path, files: dict[str, str], seed: int = 11) -> dict:
     return {c.id: c for c in run(tmp_path, files, seed).checks}
 
 
+def header(name: str) -> str:
+    """The solution's header comments (id, title, technique, ...), for a query of one's own."""
+    lines = SOLUTION[name].splitlines(keepends=True)
+    return "".join(
+        line for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("--"))]
+    )
+
+
 def changed(name: str, old: str, new: str, *more: str) -> tuple[str, str]:
     """The solution's file with one change, or a few (``old, new`` pairs; each must apply)."""
     text = SOLUTION[name]
@@ -167,6 +175,14 @@ WRONG = [
                      ""),
      "the data pipeline's nightly read let in"),
     (SCORED, changed(EXFIL, "recent >= 50", "recent >= 500"), "a threshold above the burst"),
+    (SCORED, (ADMIN, header(ADMIN) + "SELECT event_id FROM cloudtrail\n"
+             "WHERE event_name IN ('AttachUserPolicy', 'AttachRolePolicy', 'AttachGroupPolicy',"
+             " 'PutUserPolicy', 'PutRolePolicy', 'PutGroupPolicy') AND user_type = 'IAMUser'\n"),
+     "the intruder's calls and kind of caller, the policy never read"),
+    (SCORED, (EXFIL, header(EXFIL) + "SELECT event_id FROM cloudtrail\n"
+             "WHERE event_name IN ('GetObject', 'ListObjects', 'ListObjectsV2')"
+             " AND user_type = 'IAMUser'\n"),
+     "every IAM user's read, no burst counted"),
 ]  # fmt: skip
 
 

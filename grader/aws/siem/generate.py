@@ -175,6 +175,8 @@ def generate(
     # Cases added after the rest draw from a generator of their own (see correlation_cases).
     own = random.Random(f"siem/correlation/{seed}")
     incidents.correlation_cases(org, ids, plan, t_start + min(1, days - 1) * 86400, own)
+    later = random.Random(f"siem/lookalikes/{seed}")
+    incidents.lookalikes_apart(org, plan, office[0] + 13 * 3600 + later.randint(0, 1800), later)
     plan.events.sort(key=lambda p: p.ts)
 
     streams = baseline.machine_streams(org, ids)

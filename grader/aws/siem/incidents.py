@@ -27,6 +27,7 @@ organization's own credentials; what gives them away is what they do, from where
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import dataclass, field
@@ -947,6 +948,60 @@ def correlation_cases(
         f"corr:{c['id']}",
     )
     _near_misses_apart(org, plan, day_start, own)
+
+
+def lookalikes_apart(org: Organization, plan: Plan, t0: int, rng: random.Random) -> None:
+    """Look-alikes added after the rest, planted apart (IDs and all from ``rng``, so
+    nothing else a seed writes moves): a developer's IAM user attaching managed policies
+    that are not AdministratorAccess, and reading report objects one by one through the
+    afternoon from ``t0``."""
+    prod = org.accounts["prod"]
+    dev = org.people[9]  # an IAM user; their correlation cases are after 18:00
+    ident = identity_user(dev, prod)
+    ip = dev.network.addresses[-1]
+
+    def plant(ts: int, op: Op, tag: str, *, s3: bool = False) -> None:
+        agent = f"[{dev.cli}]" if s3 else dev.cli  # S3 records the agent in brackets
+        rec = _op_record(ident, prod.id, ip, agent, op, op.region or HOME)
+        rec["eventTime"] = iso(ts)
+        rec["eventID"] = _uuid(rng)
+        if "requestID" in rec:
+            rec["requestID"] = f"{rng.getrandbits(64):016X}" if s3 else _uuid(rng)
+        plan.apart.append(Planted(ts, rec, (tag,)))
+
+    t = t0
+    for params in (
+        {"roleName": "audit-readonly", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+        {"userName": dev.login, "policyArn": "arn:aws:iam::aws:policy/IAMUserChangePassword"},
+    ):
+        name = "AttachRolePolicy" if "roleName" in params else "AttachUserPolicy"
+        plant(t, _iam(name, params), "iam-user-attaches-other-policies")
+        t += rng.randint(120, 900)
+    bucket = org.buckets["prod"][2]
+    host = f"{bucket}.s3.{HOME}.amazonaws.com"
+    for i in range(rng.randint(45, 60)):
+        t += rng.randint(150, 400)  # one file every few minutes: never a burst
+        key = f"reports/weekly/{2026 - i // 52}-w{52 - i % 52:02d}.pdf"
+        op = Op(
+            "s3.amazonaws.com",
+            "GetObject",
+            True,
+            {"bucketName": bucket, "Host": host, "key": key},
+            data=True,
+            resources=[
+                {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{key}"},
+                {"type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"},
+            ],
+            extra={
+                "SignatureVersion": "SigV4",
+                "CipherSuite": "TLS_AES_128_GCM_SHA256",
+                "bytesTransferredIn": 0,
+                "AuthenticationMethod": "AuthHeader",
+                "x-amz-id-2": base64.b64encode(rng.getrandbits(408).to_bytes(51, "big")).decode(),
+                "bytesTransferredOut": rng.randint(80_000, 900_000),
+            },
+        )
+        plant(t, op, "iam-user-reads-reports", s3=True)
 
 
 def _near_misses_apart(org: Organization, plan: Plan, day_start: int, rng: random.Random) -> None:

@@ -138,6 +138,23 @@ LOOKALIKES: tuple[Lookalike, ...] = (
         "credentials-created-for-another-user",
         "An IAM user rotating their own access key",
     ),
+    # An IAM user (a developer with IAM rights in prod) attaching AWS managed policies that
+    # are not AdministratorAccess (ReadOnlyAccess to an audit role, IAMUserChangePassword
+    # to themselves): the intruder's call names, the intruder's kind of caller, another
+    # policy. Traps a rule that never reads policyArn.
+    Lookalike(
+        "iam-user-attaches-other-policies",
+        "admin-policy-attached",
+        "A developer's IAM user attaching managed policies that are not AdministratorAccess",
+    ),
+    # The same developer downloading reports one by one through an afternoon (GetObject
+    # every few minutes, never a burst): an IAM user's key reading S3 objects. Traps a rule
+    # that flags IAM users' reads without counting them in a window.
+    Lookalike(
+        "iam-user-reads-reports",
+        "object-exfiltration-burst",
+        "A developer's IAM user reading report objects one by one over an afternoon",
+    ),
 )
 LOOKALIKE_IDS = tuple(x.id for x in LOOKALIKES)
 
