@@ -234,6 +234,16 @@ WRONG = [
     (CORRELATE, changed(CORRELATE, "WHERE c.succeeded\n  AND NOT EXISTS",
                         "WHERE c.succeeded\n  AND TRUE OR NOT EXISTS"), "near",
      "an IdP success between the failure and the console ignored"),
+    (CORRELATE, changed(CORRELATE, "c.event_time + INTERVAL 30 MINUTE",
+                        "c.event_time + INTERVAL 90 MINUTE"), "near",
+     "the reverse direction's window widened"),
+    (CORRELATE, changed(CORRELATE, "WHERE NOT c.succeeded\n  AND NOT EXISTS",
+                        "WHERE NOT c.succeeded\n  AND TRUE OR FALSE AND NOT EXISTS"), "near",
+     "a console success between the failure and the IdP's success ignored"),
+    (CORRELATE, changed(CORRELATE, " AND f.event_time < c.event_time\n"
+                                   " AND f.event_time >= c.event_time - INTERVAL 30 MINUTE\n",
+                        " AND abs(epoch(f.event_time) - epoch(c.event_time)) <= 1800\n"), "near",
+     "a window with no direction: an IdP failure after the console sign-in counted"),
     (CORRELATE, changed(CORRELATE, "SELECT c.event_id\nFROM console AS c\nJOIN idp AS f",
                         "SELECT c.event_id\nFROM console AS c\nJOIN read_csv('/etc/passwd') AS f"),
      "valid", "a query that reads a file"),
@@ -287,7 +297,10 @@ EQUIVALENT = [
                         "SELECT s.event_id\nFROM console AS c\nJOIN idp AS s\n  ON s.person = "
                         "c.person AND s.succeeded AND s.event_time > c.event_time AND "
                         "s.event_time <= c.event_time + INTERVAL 30 MINUTE\nWHERE NOT "
-                        "c.succeeded\nUNION\nSELECT c.event_id\nFROM console AS c\nJOIN idp AS s"),
+                        "c.succeeded AND NOT EXISTS (SELECT 1 FROM console AS k WHERE k.person = "
+                        "c.person AND k.succeeded AND k.event_time > c.event_time AND "
+                        "k.event_time < s.event_time)\n"
+                        "UNION\nSELECT c.event_id\nFROM console AS c\nJOIN idp AS s"),
      "the IdP's events of the pattern returned too"),
     (CORRELATE, changed(CORRELATE, "split_part(lower(user_name), '@', 1) AS person",
                         "lower(user_name) AS person",
@@ -334,6 +347,8 @@ def test_the_hidden_day_holds_both_directions_and_every_near_miss(hidden):
     }  # fmt: skip
     assert {k for k, c in cases.items() if not c["expected"]} == {
         "idp-typo-then-success-then-console", "idp-failure-console-after-45-minutes",
+        "console-success-then-idp-failure", "console-failure-then-success-then-idp",
+        "console-failure-idp-success-after-40-minutes",
         "idp-failure-console-after-40-minutes", "colleague-same-address",
     }  # fmt: skip
     for case in cases.values():
@@ -351,7 +366,7 @@ def test_a_practice_dataset_holds_every_case_the_grader_judges_on(practice, hidd
     labels = json.loads((practice / "data" / "labels.json").read_text())
     practice_cases = [(c["id"], c["expected"]) for c in labels["correlation"]]
     assert practice_cases == [(c["id"], c["expected"]) for c in hidden.cases]
-    assert len(practice_cases) == 6
+    assert len(practice_cases) == 9
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def test_every_real_match_is_labelled_expected_and_no_near_miss_is_one(
         "near-misses that match": sorted({near[e] for e in found if e in near}),
         "expected, not a match": sorted(expected - found),
     }
-    assert len(cases) == 6 and sum(c["expected"] for c in cases) == 2
+    assert len(cases) == 9 and sum(c["expected"] for c in cases) == 2
     assert all(c["eventIDs"] and c["idp_uuids"] for c in cases)
 
 

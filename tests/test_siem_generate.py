@@ -244,7 +244,7 @@ def _idp_time(event: dict[str, Any]) -> datetime:
 
 def test_correlation_cases_hold_the_pattern_and_the_near_misses_do_not(data: Dataset) -> None:
     cases = {c["id"]: c for c in data.labels["correlation"]}
-    assert sum(c["expected"] for c in cases.values()) == 2 and len(cases) == 6
+    assert sum(c["expected"] for c in cases.values()) == 2 and len(cases) == 9
     idp = {e["uuid"]: e for e in data.idp}
     window = timedelta(minutes=30)
     for case in cases.values():
@@ -276,13 +276,18 @@ def test_correlation_cases_hold_the_pattern_and_the_near_misses_do_not(data: Dat
             if r["responseElements"]["ConsoleLogin"] == "Failure"
         ]
         # The pattern: IdP failure, then console success within 30 minutes with no IdP
-        # success between; or console failure, then IdP success within 30 minutes.
+        # success between; or console failure, then IdP success within 30 minutes with no
+        # console success between.
         forward = any(
             f < c <= f + window and not any(f < s < c for s in successes)
             for f in failures
             for c in console_ok
         )
-        reverse = any(b < s <= b + window for b in console_bad for s in successes)
+        reverse = any(
+            b < s <= b + window and not any(b < c < s for c in console_ok)
+            for b in console_bad
+            for s in successes
+        )
         assert (forward or reverse) == case["expected"], case["id"]
 
 
@@ -303,17 +308,25 @@ def test_across_the_whole_dataset_the_correlation_rule_hits_exactly_the_planted_
             idp[e["actor"]["alternateId"].split("@")[0]].append(
                 (_idp_time(e), e["outcome"]["result"])
             )
+    logins = [r for r in data.records.values() if r["eventName"] == "ConsoleLogin"]
+    successes: dict[str, list[datetime]] = defaultdict(list)
+    for rec in logins:
+        if rec["responseElements"]["ConsoleLogin"] == "Success":
+            successes[_console_user(rec)].append(_time(rec["eventTime"]))
     hits = set()
-    for rec in data.records.values():
-        if rec["eventName"] != "ConsoleLogin":
-            continue
+    for rec in logins:
         user, when = _console_user(rec), _time(rec["eventTime"])
         outcome = rec["responseElements"]["ConsoleLogin"]
         if outcome == "Success":
             before = sorted(t for t in idp[user] if when - window <= t[0] < when)
             if before and any(r == "FAILURE" for _, r in before) and before[-1][1] == "FAILURE":
                 hits.add(rec["eventID"])
-        elif any(when < t <= when + window and r == "SUCCESS" for t, r in idp[user]):
+        elif any(
+            when < t <= when + window
+            and r == "SUCCESS"
+            and not any(when < ok < t for ok in successes[user])  # no console success between
+            for t, r in idp[user]
+        ):
             hits.add(rec["eventID"])
     expected = {e for c in data.labels["correlation"] if c["expected"] for e in c["eventIDs"]}
     assert hits == expected

@@ -213,9 +213,10 @@ def _context_of(hidden: Hidden, events: tuple[str, ...] | list[str]) -> str:
 def test_the_correlation_leaves_the_near_misses_alone(
     correlated: Correlated | GraderError, hidden: Hidden
 ) -> None:
-    """It flags nothing else: not a typo corrected at the identity provider before the
-    console, not a console sign-in 35 to 50 minutes after a failure, not a colleague who
-    signs in from the address where someone else failed."""
+    """It flags nothing else: not a typo corrected before the other side lets the person in
+    (at the identity provider or at the console), not a sign-in 35 to 50 minutes after a
+    failure (either way), not the events in the wrong order, not a colleague who signs in
+    from the address where someone else failed."""
     result = _result(correlated)
     if not result.wrong:
         return
@@ -257,6 +258,12 @@ NEAR_MISS_FIX = {
     "idp-failure-console-after-40-minutes": WIDER,
     "colleague-same-address": "people share addresses (an office, a VPN): the two events must "
     "be the same person's, whatever the address",
+    "console-success-then-idp-failure": "the pattern has an order: the refusal comes first, "
+    "then the other side lets the person in",
+    "console-failure-then-success-then-idp": "the reverse direction has its typo too: a "
+    "console success between the console failure and the IdP's success",
+    "console-failure-idp-success-after-40-minutes": "the reverse direction's window is 30 "
+    "minutes too",
 }
 
 

@@ -21,10 +21,13 @@
 A correlation case is ``expected`` when it is the pattern: the person's IdP sign-ins fail
 and an AWS console sign-in succeeds within 30 minutes with no IdP success between, or AWS
 console sign-ins fail and an IdP sign-in succeeds within 30 minutes with no console success
-between. The four near-misses are not: a typo, then an IdP success, then the console; a
-console sign-in 45-50 minutes after a failure; another 35-44 minutes after one; and a
+between. The seven near-misses are not: a typo, then an IdP success, then the console; a
+console sign-in 45-50 minutes after a failure; another 35-44 minutes after one; a
 colleague's console sign-in from the address where someone else failed at the IdP (that
-case's ``user`` and ``email`` are the colleague's, its ``idp_uuids`` the other person's).
+case's ``user`` and ``email`` are the colleague's, its ``idp_uuids`` the other person's);
+a console success, then an IdP failure (the wrong order); a console failure, then a
+console success, then the IdP's success; and an IdP success 35-44 minutes after a console
+failure.
 Nothing else in the data is the pattern. A person maps across: IdP
 ``taro.yamada@example.co.jp`` is the IAM user ``taro.yamada`` or the SSO session
 ``taro.yamada@example.co.jp``.

@@ -1010,10 +1010,21 @@ def _near_misses_apart(org: Organization, plan: Plan, day_start: int, rng: rando
     instead of the person. Everything here, IDs included, comes from ``rng``."""
     prod = org.accounts["prod"]
 
-    def sign_in(ts: int, person: Person, ip: str, agent: str, case_id: str) -> None:
-        rec = console_login(
-            identity=identity_user(person, prod), account=prod.id, ip=ip, agent=agent
-        )
+    def sign_in(
+        ts: int, person: Person, ip: str, agent: str, case_id: str, success: bool = True
+    ) -> None:
+        if success:
+            identity = identity_user(person, prod)
+            rec = console_login(identity=identity, account=prod.id, ip=ip, agent=agent)
+        else:
+            rec = console_login(
+                identity=_failed_user(person, prod),
+                account=prod.id,
+                ip=ip,
+                agent=agent,
+                success=False,
+                mfa_used="No",
+            )
         rec["eventTime"] = iso(ts)
         rec["eventID"] = _uuid(rng)
         plan.apart.append(Planted(ts, rec, (f"corr:{case_id}",)))
@@ -1065,6 +1076,47 @@ def _near_misses_apart(org: Organization, plan: Plan, day_start: int, rng: rando
             _uuid(rng),
         )
     sign_in(t + rng.randint(8, 25) * 60, b, ip, b.browser, c["id"])
+    _reverse_near_misses(org, plan, day_start, rng, sign_in)
+
+
+def _reverse_near_misses(
+    org: Organization, plan: Plan, day_start: int, rng: random.Random, sign_in: Any
+) -> None:
+    """Cases 7-9, the near misses of the loosenings 1-6 do not trap: a window with no
+    direction (an IdP failure just after a console success), the reverse direction without
+    its "no success between" (a console failure, the right password, then the IdP) and the
+    reverse window widened (the IdP success 35-44 minutes after the console failure).
+    People 9 and 6 again, each event at least 40 minutes from their other cases' (1 ends by
+    20:55, 4 by 19:30; 2 runs 21:00-21:50, 5 from 22:00), so none pairs across cases."""
+    home = org.networks["carrier"]
+    where = (home.country, home.city)
+    # 7. A console success, then an IdP failure 5-10 minutes later: wrong order.
+    p = org.people[9]
+    ip = rng.choice(home.addresses[40:])
+    t = day_start + 21 * 3600 + 30 * 60 + rng.randint(0, 600)
+    c = _case(plan, "console-success-then-idp-failure", False, p,
+              "A console sign-in, then an IdP failure minutes later: the order is wrong")  # fmt: skip
+    c["source_ips"].append(ip)
+    sign_in(t, p, ip, p.browser, c["id"])
+    _idp(plan, t + rng.randint(300, 600), p, ip, p.browser, False, c["id"], where, _uuid(rng))
+    # 8. Console failure, a console success (the right password), then the IdP's success.
+    t = day_start + 22 * 3600 + 30 * 60 + rng.randint(0, 600)
+    c = _case(plan, "console-failure-then-success-then-idp", False, p,
+              "A console failure, the right password a minute later, then the IdP: benign")  # fmt: skip
+    c["source_ips"].append(ip)
+    sign_in(t, p, ip, p.browser, c["id"], success=False)
+    sign_in(t + rng.randint(40, 90), p, ip, p.browser, c["id"])
+    _idp(plan, t + rng.randint(300, 900), p, ip, p.browser, True, c["id"], where, _uuid(rng))
+    # 9. A console failure, then the IdP's success 35-44 minutes later: outside the window.
+    p = org.people[6]
+    ip = rng.choice(home.addresses[40:])
+    t = day_start + 19 * 3600 + rng.randint(0, 600)
+    c = _case(plan, "console-failure-idp-success-after-40-minutes", False, p,
+              "A console failure and an IdP success 35-44 minutes later: outside the window")  # fmt: skip
+    c["source_ips"].append(ip)
+    sign_in(t, p, ip, p.browser, c["id"], success=False)
+    _idp(plan, t + rng.randint(35 * 60, 44 * 60), p, ip, p.browser, True, c["id"], where,
+         _uuid(rng))  # fmt: skip
 
 
 def _case(
