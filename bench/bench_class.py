@@ -51,6 +51,15 @@ def grade(course: Path, roster: Path, out: Path, labs: str, jobs: int) -> tuple[
     return seconds, json.loads((out / "gradebook.json").read_text())
 
 
+def _full(book: dict) -> str:
+    """How many reference solutions (every other learner) scored full points: a class run
+    that is fast because it broke grading must not look good."""
+    solutions = book["learners"][0::2]
+    pairs = [lab for e in solutions for lab in e["labs"].values()]
+    full = sum(all(c["status"] == "passed" for c in lab["checks"]) for lab in pairs)
+    return f"solutions at full points {full}/{len(pairs)}"
+
+
 def main() -> None:
     learners = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     wanted = sys.argv[2] if len(sys.argv) > 2 else "all"
@@ -70,7 +79,7 @@ def main() -> None:
             out = work / f"out-{jobs}"
             seconds, book = grade(course, roster, out, labs, jobs)
             pairs = book["graded"] + book["reused"] + book["not_run"]
-            note = f"{book['graded']} graded, isolation {book['isolation']}"
+            note = f"{book['graded']} graded, isolation {book['isolation']}, {_full(book)}"
             print(
                 f"{jobs:>4}  {seconds:>7.1f}  {learners / seconds * 60:>12.1f}  "
                 f"{pairs / seconds:>7.2f}  {note}",

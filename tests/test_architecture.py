@@ -147,6 +147,7 @@ PROCESS_STARTERS = {
     "grader.grading.jail": "learner code, jailed (run_jailed), and the jail's own probe",
     "grader.grading.runner": "the grading child (pytest on the installed checks)",
     "grader.grading.sandbox_process": "the sandbox process (a fork before moto loads)",
+    "grader.grading.zygote": "a class's warm grading process, and the grading children it forks",
     "grader.course.site": "mkdocs build for grader docs",
 }
 _STARTS = {

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.course.labs import load_course
-from grader.grading.runner import run_lab
+from grader.grading.runner import child_env, run_lab
+from grader.grading.zygote import Zygote
 from tests.conftest import make_course, process_ended
 
 HEADER = """
@@ -21,14 +22,28 @@ from grader.checks._support import fail
 """
 
 
-def grade(tmp_path: Path, body: str, *, timeout: int = 120):
+@pytest.fixture(params=["afresh", "by a zygote"])
+def started(request: pytest.FixtureRequest) -> str:
+    """How the grading child starts: as its own interpreter (``grader check``), or forked
+    from a lab's zygote (``grader class grade``). Every answer here must be the same."""
+    return request.param
+
+
+def grade(started: str, tmp_path: Path, body: str, *, timeout: int = 120):
     root = make_course(tmp_path / "course", "lab9", HEADER + body, timeout=timeout)
     lab = load_course(root, checks_dir=root / "checks").lab("lab9")
-    return run_lab(lab, seed=7)
+    if started == "afresh":
+        return run_lab(lab, seed=7)
+    zygote = Zygote(lab.checks_module, child_env())
+    try:
+        return run_lab(lab, seed=7, zygote=zygote)
+    finally:
+        zygote.close()
 
 
-def test_structured_failure_reaches_the_parent(tmp_path):
+def test_structured_failure_reaches_the_parent(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=2)
@@ -55,8 +70,9 @@ def test_two(lab_dir, seed):
     assert result.problem is None and not result.passed
 
 
-def test_a_failed_gate_skips_the_checks_after_it(tmp_path):
+def test_a_failed_gate_skips_the_checks_after_it(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=4, points=1, gate=True)
@@ -74,8 +90,9 @@ def test_later():
     assert later.status == "skipped" and "The file deploys." in later.message
 
 
-def test_a_task_gate_skips_only_the_later_checks_of_its_own_task(tmp_path):
+def test_a_task_gate_skips_only_the_later_checks_of_its_own_task(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=1, gate="task")
@@ -98,8 +115,9 @@ def test_file_is_right():
     assert other_task.status == "passed"
 
 
-def test_sys_exit_in_a_check_is_a_failure_not_a_pass(tmp_path):
+def test_sys_exit_in_a_check_is_a_failure_not_a_pass(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=1)
@@ -117,8 +135,9 @@ def test_after():
     assert after.status == "passed"
 
 
-def test_os_exit_fails_every_unfinished_check(tmp_path):
+def test_os_exit_fails_every_unfinished_check(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=1)
@@ -142,8 +161,9 @@ def test_never():
     assert not result.passed
 
 
-def test_a_hang_is_stopped_at_the_time_limit(tmp_path):
+def test_a_hang_is_stopped_at_the_time_limit(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=1)
@@ -160,8 +180,9 @@ def test_hangs():
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
-def test_a_hang_in_a_sandbox_check_stops_the_sandbox_process_too(tmp_path):
+def test_a_hang_in_a_sandbox_check_stops_the_sandbox_process_too(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=1)
@@ -181,8 +202,9 @@ def test_hangs(lab_dir, aws):
     assert process_ended(pid, reaped=parent == os.getpid()), "the sandbox lives on"
 
 
-def test_a_bug_in_a_check_is_reported_as_a_grader_bug_without_traceback(tmp_path):
+def test_a_bug_in_a_check_is_reported_as_a_grader_bug_without_traceback(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 @pytest.mark.check(task=1, points=1)
@@ -197,8 +219,9 @@ def test_buggy():
     assert "Traceback" not in buggy.message
 
 
-def test_a_network_call_in_the_child_is_refused_and_reported(tmp_path):
+def test_a_network_call_in_the_child_is_refused_and_reported(tmp_path, started):
     result = grade(
+        started,
         tmp_path,
         '''
 import socket
@@ -243,8 +266,8 @@ def test_after_failing():
 GOOD_DOCUMENT = '"{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": \\"Allow\\", \\"Action\\": \\"s3:GetObject\\", \\"Resource\\": \\"*\\"}]}"'
 
 
-def test_a_sandbox_gate_keeps_its_place_and_its_pass_changes_nothing(tmp_path):
-    result = grade(tmp_path, f"DOCUMENT = {GOOD_DOCUMENT}\n" + SANDBOX_GATE)
+def test_a_sandbox_gate_keeps_its_place_and_its_pass_changes_nothing(tmp_path, started):
+    result = grade(started, tmp_path, f"DOCUMENT = {GOOD_DOCUMENT}\n" + SANDBOX_GATE)
     assert [c.id for c in result.checks] == [
         "test_first",
         "test_deploys",
@@ -255,8 +278,8 @@ def test_a_sandbox_gate_keeps_its_place_and_its_pass_changes_nothing(tmp_path):
     assert result.checks[3].found == "y"
 
 
-def test_a_sandbox_gate_that_fails_skips_the_checks_after_it_even_if_they_ran(tmp_path):
-    result = grade(tmp_path, 'DOCUMENT = "{not json"\n' + SANDBOX_GATE)
+def test_a_sandbox_gate_that_fails_skips_the_checks_after_it_even_if_they_ran(tmp_path, started):
+    result = grade(started, tmp_path, 'DOCUMENT = "{not json"\n' + SANDBOX_GATE)
     assert (Path(result.path) / "after-ran").exists()  # it ran while moto loaded...
     first, gate, after, failing = result.checks
     assert first.status == "passed"
@@ -281,10 +304,11 @@ def test_without_process_groups_the_child_alone_is_killed(monkeypatch):
     assert proc.wait(timeout=10) != 0
 
 
-def test_a_late_gate_that_fails_takes_over_from_a_later_gate(tmp_path):
+def test_a_late_gate_that_fails_takes_over_from_a_later_gate(tmp_path, started):
     """The learner reads "skipped until this passes" about the first failed gate in the
     lab's order, even when a gate after it ran, and failed, first."""
     result = grade(
+        started,
         tmp_path,
         """
 @pytest.mark.check(task=4, points=1, gate=True)

@@ -14,7 +14,7 @@ import pytest
 
 from grader.aws.siem.detections import Detection
 from grader.aws.siem.schedule import ScheduleError, simulate
-from grader.aws.siem.store import open_dataset
+from grader.aws.siem.store import open_dataset, save_dataset
 from tests.test_siem_store import record, write_log
 
 START = datetime(2026, 11, 2, 9, 0)
@@ -35,8 +35,10 @@ def _stamp(moment: datetime) -> str:
     return f"{up:%Y%m%dT%H%M}Z"
 
 
-@pytest.fixture(scope="module")
-def late(tmp_path_factory):
+@pytest.fixture(scope="module", params=["in memory", "saved"])
+def late(tmp_path_factory, request):
+    """The late files, loaded in memory (``grader check``) or read from a saved database
+    (a class's prepared day), where the replay's views are the connection's own."""
     root = tmp_path_factory.mktemp("siem-late")
     for index, (event_id, delay) in enumerate(zip(EVENTS, DELAYS, strict=True)):
         when = START + timedelta(minutes=1 + 13 * index, seconds=30)
@@ -50,7 +52,11 @@ def late(tmp_path_factory):
             delivered=_stamp(when + timedelta(minutes=delay)),
             unique=f"E{index:015d}",
         )
-    with open_dataset(root) as dataset:
+    saved = None
+    if request.param == "saved":
+        saved = tmp_path_factory.mktemp("siem-late-saved") / "day.duckdb"
+        save_dataset(root, saved)
+    with open_dataset(root, saved=saved) as dataset:
         yield dataset
 
 

@@ -22,6 +22,7 @@ from grader.aws.siem.store import (
     IDP_COLUMNS,
     DatasetError,
     open_dataset,
+    save_dataset,
 )
 
 ACCOUNT = "111122223333"
@@ -580,3 +581,43 @@ def test_a_memory_limit_is_applied(sample):
     with open_dataset(sample, memory_limit="500MB", threads=1) as dataset:
         limit = dataset.sql("SELECT current_setting('memory_limit')")[0][0]
     assert limit.replace(" ", "").upper().startswith(("476", "500"))
+
+
+def _everything(dataset) -> list[list[tuple]]:
+    return [
+        dataset.sql("SELECT * FROM cloudtrail ORDER BY event_id"),
+        dataset.sql("SELECT * FROM idp_signins ORDER BY event_id"),
+    ]
+
+
+def test_a_saved_dataset_opens_with_the_same_views_and_rows(sample, tmp_path):
+    saved = tmp_path / "saved" / "day.duckdb"
+    saved.parent.mkdir()
+    save_dataset(sample, saved)
+    with open_dataset(sample) as loaded, open_dataset(sample, saved=saved) as read:
+        assert _everything(read) == _everything(loaded)
+        assert read.con.execute("SELECT * FROM cloudtrail").description == (
+            loaded.con.execute("SELECT * FROM cloudtrail").description
+        )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM cloudtrail_all",
+        "DROP TABLE cloudtrail_all",
+        "INSERT INTO idp_signins_all SELECT * FROM idp_signins_all",
+        "UPDATE saved.main.cloudtrail_all SET event_name = 'x'",
+        "ATTACH 'other.duckdb' AS other",
+        "CREATE TABLE saved.main.planted AS SELECT 1 AS x",
+    ],
+)
+def test_a_query_cannot_change_a_saved_dataset_that_other_runs_share(sample, tmp_path, statement):
+    saved = tmp_path / "saved.duckdb"
+    save_dataset(sample, saved)
+    with open_dataset(sample, saved=saved) as read:
+        before = _everything(read)
+        with pytest.raises(duckdb.Error):
+            read.con.execute(statement)
+    with open_dataset(sample, saved=saved) as again:
+        assert _everything(again) == before

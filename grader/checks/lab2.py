@@ -38,6 +38,9 @@ from grader.checks.lab2_scenario import (
 
 ACL, LOGGING = "webacl.json", "logging.json"
 DOCS = "waf/lab2.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = ("grader.aws.waf.managed",)
 BOT_CONTROL = ("AWS", "AWSManagedRulesBotControlRuleSet")
 WINDOW_MS = 5 * MINUTE
 WCU_BUDGET = 1_500

@@ -25,6 +25,9 @@ from grader.checks.lab3_scenario import ACCOUNT, Instance, make_fleet
 
 VIEWER, OPERATOR = "viewer-policy.json", "operator-policy.json"
 DOCS = "least-privilege/lab3.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = ("grader.aws.iam.catalog", "grader.aws.iam.data_access")
 # The sandbox services the deploy gate calls (warmed before the checks start).
 SANDBOX_SERVICES = ("iam",)
 # The concept sections a failure points at (the lab page's task says what to build; these

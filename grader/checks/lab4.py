@@ -49,6 +49,9 @@ from grader.checks.lab4_scenario import (
 )
 
 DOCS = "least-privilege/lab4.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = ("grader.aws.iam.catalog", "grader.aws.iam.validate.run")
 # The sandbox services the deploy gate calls (warmed before the checks start).
 SANDBOX_SERVICES = ("iam",)
 # The concept sections a failure points at: the page that teaches why, not only the task.

@@ -62,6 +62,9 @@ from grader.checks.lab5_scenario import (
 )
 
 DOCS = "least-privilege/lab5.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = ("grader.aws.iam.catalog", "grader.aws.iam.data_access", "grader.aws.iam.validate.run")
 # The concept sections a failure points at: the part of the chapter that teaches why (the
 # lab page's task says what to build).
 ORG_POLICIES = "least-privilege/policy-types.md#layer-3-add-scps-and-rcps"

@@ -46,8 +46,14 @@ from grader.checks.lab6_scenario import (
 )
 
 DOCS = "fapi/lab6.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = ("grader.aws.fapi.authorizers", "grader.grading.learner_worker")
 CHAPTER = "fapi/index.md"
 SANDBOX_SERVICES = ("s3", "apigatewayv2")
+# The checks wait out the function's time-outs (a slow authorization server): a class's
+# grading runs this lab's pairs beside the computing ones (grader.grading.classroom_pool).
+WAITS_ON_TIMERS = True
 TRUSTSTORE, DOMAIN_FILE, AUTHORIZER, API = (
     "truststore.pem",
     "domain.json",

@@ -53,10 +53,20 @@ from grader.checks.lab7_scenario import (
     norm_name,
     norm_policy,
     object_normalizer,
+    prepare,  # noqa: F401 - called by a class's grading process (grader.grading.zygote)
     run_hunt,
 )
 
 DOCS = "siem/lab7.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = (
+    "duckdb",
+    "sqlglot.dialects.duckdb",
+    "sigma.collection",
+    "grader.aws.siem.sigma",
+    "grader.grading.notebook",
+)
 CHAPTER = "siem/index.md"
 # The chapter's section on each detection (docs/siem/index.md anchors).
 SECTION = {

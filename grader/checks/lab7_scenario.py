@@ -20,9 +20,8 @@ import ipaddress
 import json
 import re
 import shutil
-import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +30,9 @@ from typing import Any
 from grader.aws.siem.detections import Detection, Hits, load_detection, run_detection
 from grader.aws.siem.score import Score, score
 from grader.aws.siem.sigma import convert
-from grader.aws.siem.store import Dataset, open_dataset
+from grader.aws.siem.store import Dataset
+from grader.checks._siem import open_day
+from grader.checks._siem import prepare as prepare_day
 
 # One day of the organization (a workday: the onboarding, CI and the trail change happen on
 # workdays) at its own rate: about 65,000 events, generated and loaded in about 3 s on two
@@ -100,6 +101,7 @@ class Hidden:
     labels: dict[str, Any]
     scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
     all_ids: frozenset[str] = frozenset()
+    owned: bool = True  # the folder is this run's (a class's prepared day is shared)
 
     def expected(self, scenario: str) -> list[str]:
         return list(self.scenarios[scenario]["eventIDs"])
@@ -137,31 +139,34 @@ class Hidden:
 
     def close(self) -> None:
         self.dataset.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.owned:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def make_hidden(seed: int, *, days: int = DAYS) -> Hidden:
-    """Generate this run's dataset into a temporary folder and open it (close() removes it)."""
-    from grader.aws.siem.generate import generate
-
-    folder = Path(tempfile.mkdtemp(prefix="lab7-hidden-"))
+    """This run's dataset for ``seed``, opened (close() removes what is this run's)."""
+    folder, labels, dataset, owned = open_day(seed, days, "lab7-hidden-")
     try:
-        generate(folder, seed=seed, days=days)
-        labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-        (folder / "labels.json").unlink()  # ground truth stays in memory, never beside the logs
-        dataset = open_dataset(folder)
+        ids = {r[0] for r in dataset.sql("SELECT event_id FROM cloudtrail")}
+        ids |= {r[0] for r in dataset.sql("SELECT event_id FROM idp_signins")}
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        dataset.close()
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
         raise
-    ids = {r[0] for r in dataset.sql("SELECT event_id FROM cloudtrail")}
-    ids |= {r[0] for r in dataset.sql("SELECT event_id FROM idp_signins")}
     return Hidden(
         folder,
         dataset,
         labels,
         {s["id"]: s for s in labels["scenarios"]},
         frozenset(ids),
+        owned,
     )
+
+
+def prepare(seed: int) -> Callable[[], None]:
+    """Make the day for ``seed`` once for the forks of a class's grading process."""
+    return prepare_day(seed, DAYS, "lab7-hidden-")
 
 
 def load(lab_dir: Path, spec: Spec) -> Detection:

@@ -32,6 +32,7 @@ from grader.checks.lab8_scenario import (
     judge_correlation,
     load_schedule,
     make_hidden,
+    prepare,  # noqa: F401 - called by a class's grading process (grader.grading.zygote)
     replay,
     result_columns,
     scheduled_expected,
@@ -39,6 +40,9 @@ from grader.checks.lab8_scenario import (
 )
 
 DOCS = "siem/lab8.md"
+# What the checks import on first use: a class's grading process imports it once, before
+# it forks a grading child per learner (grader.grading.zygote).
+PRELOAD = ("duckdb", "sqlglot.dialects.duckdb")
 # The latest an alert may come: a file arrives up to 20 minutes after its newest event and
 # holds 5 minutes of events (25 minutes in all), then a run every few minutes reads it.
 LATEST_ALERT = timedelta(minutes=40)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,9 @@ from grader.aws.errors import GraderError
 from grader.aws.siem.detections import Detection, run_detection
 from grader.aws.siem.org import Network, Organization, build_org
 from grader.aws.siem.schedule import ScheduleReport, simulate
-from grader.aws.siem.store import Dataset, open_dataset
+from grader.aws.siem.store import Dataset
+from grader.checks._siem import open_day
+from grader.checks._siem import prepare as prepare_day
 
 DAYS = 1
 QUERY_TIMEOUT = 20.0
@@ -55,6 +57,7 @@ class Hidden:
     labels: dict[str, Any]
     org: Organization
     cases: list[dict[str, Any]] = field(default_factory=list)
+    owned: bool = True  # the folder is this run's (a class's prepared day is shared)
 
     @property
     def expected(self) -> set[str]:
@@ -96,24 +99,19 @@ class Hidden:
 
     def close(self) -> None:
         self.dataset.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.owned:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def make_hidden(seed: int, *, days: int = DAYS) -> Hidden:
-    """Generate this run's day into a temporary folder and open it (close() removes it)."""
-    from grader.aws.siem.generate import generate
+    """This run's day for ``seed``, opened (close() removes what is this run's)."""
+    folder, labels, dataset, owned = open_day(seed, days, "lab8-hidden-")
+    return Hidden(folder, dataset, labels, build_org(seed), labels["correlation"], owned)
 
-    folder = Path(tempfile.mkdtemp(prefix="lab8-hidden-"))
-    try:
-        generate(folder, seed=seed, days=days)
-        labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-        (folder / "labels.json").unlink()  # ground truth stays in memory
-        org = build_org(seed)
-        dataset = open_dataset(folder)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return Hidden(folder, dataset, labels, org, labels["correlation"])
+
+def prepare(seed: int) -> Callable[[], None]:
+    """Make the day for ``seed`` once for the forks of a class's grading process."""
+    return prepare_day(seed, DAYS, "lab8-hidden-")
 
 
 # ---------------------------------------------------------------- task 1: correlation
@@ -261,9 +259,10 @@ def unseen(hidden: Hidden, schedule: Schedule, *, limit: int = 3) -> tuple[int, 
     total = hidden.dataset.sql(f"SELECT count(*) FROM cloudtrail_all WHERE {where}")[0][0]
     rows = hidden.dataset.sql(
         f"SELECT DISTINCT ON (event_name) event_time, delivered_at, {tick}, event_name "
-        f"FROM cloudtrail_all WHERE {where} ORDER BY event_name, ({tick}) - event_time DESC"
-    )
-    rows = sorted(rows, key=lambda r: r[0] - r[2])[: int(limit)]
+        f"FROM cloudtrail_all WHERE {where} "
+        f"ORDER BY event_name, ({tick}) - event_time DESC, event_time, event_id"
+    )  # ties broken by time and ID: the same examples whatever order the rows are stored in
+    rows = sorted(rows, key=lambda r: (r[0] - r[2], r[3]))[: int(limit)]
     return int(total), rows
 
 

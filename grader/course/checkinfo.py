@@ -99,3 +99,21 @@ def read_checks(path: Path) -> list[CheckInfo]:
     if not checks:
         raise CheckInfoError(f"{where}: no checks found (top-level functions named test_*)")
     return checks
+
+
+def module_constant(path: Path, name: str, default: object = None) -> object:
+    """The literal value of a checks module's top-level ``NAME = ...`` (a tuple of service
+    names, a flag), read without importing it; ``default`` when absent or not a literal."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return default
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:
+                return default
+    return default

@@ -22,21 +22,22 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from grader.course import integrity
-from grader.course.checkinfo import read_checks
+from grader.course.checkinfo import module_constant, read_checks
 from grader.course.labs import Course, Lab
 from grader.errors import UsageError
-from grader.grading import jail
+from grader.grading import jail, zygote
+from grader.grading.classroom_pool import run_all
 from grader.grading.classroom_roster import Learner, read_roster
 from grader.grading.results import FAILED, CheckResult, LabResult
-from grader.grading.runner import run_lab
+from grader.grading.runner import child_env, run_lab
+from grader.grading.zygote import Zygote
 
 CACHE_FOLDER = ".cache"
 SEED_FILE = "seed"  # in CACHE_FOLDER: the class's seed, reused by the next run
@@ -98,14 +99,14 @@ def grader_version() -> str:
 
 def checks_seal(lab: Lab) -> str:
     """The seal of the checks a lab's grade depends on: for its checks module, its scenario
-    and what labs share, the digest ``SHA256SUMS`` records and the digest the file has now
+    and what labs share (``_*.py``), the digest ``SHA256SUMS`` records and the digest the file has now
     (so an edited check re-grades its lab even before it is re-sealed, and an edit to
     another lab's checks re-grades nothing here)."""
     shipped = integrity.shipped(lab.checks_dir) or {}
     digest = hashlib.sha256()
     for path in sorted(Path(lab.checks_dir).glob("*.py")):
         name = path.name
-        if name in ("__init__.py", "_support.py") or name.startswith((f"{lab.id}.", f"{lab.id}_")):
+        if name == "__init__.py" or name.startswith(("_", f"{lab.id}.", f"{lab.id}_")):
             digest.update(f"{name} {shipped.get(name)} {integrity.digest(path)}\n".encode())
     return digest.hexdigest()
 
@@ -207,32 +208,60 @@ def grade_class(
             on_done(pair)
     # Neutral names: learner code sees its folder's path, and it should say no more than
     # `grader check`'s does about how it is being graded.
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-") as tmp,
+        _zygotes(todo, found, result.seed) as zygotes,
+    ):
         templates = {lab.id: _template(lab, Path(tmp) / "templates") for lab in labs}
-        workers = max(1, jobs or os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-            futures = {
-                pool.submit(_grade, learner, lab, templates[lab.id], Path(tmp), result.seed): (
-                    learner,
-                    lab,
-                    key,
-                )
-                for learner, lab, key in todo
-            }
-            try:
-                for future in as_completed(futures):
-                    learner, lab, key = futures[future]
-                    pair = future.result()
-                    if not pair.result.problem:  # a time-out or a grader failure: not kept,
-                        _to_cache(out, pair, key)  # the next run grades the pair again
-                    result.pairs[(learner.slug, lab.id)] = pair
-                    if on_done is not None:
-                        on_done(pair)
-            except BaseException:  # Ctrl-C: start nothing more; the pairs running end soon
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        waiting = {lab.id: _waits(lab) for lab in labs}
+
+        def grade(item: tuple[Learner, Lab, str]) -> Pair:
+            learner, lab, _ = item
+            zygote = zygotes.get(lab.id)
+            return _grade(learner, lab, templates[lab.id], Path(tmp), result.seed, zygote)
+
+        def done(item: tuple[Learner, Lab, str], pair: Pair) -> None:
+            learner, lab, key = item
+            if not pair.result.problem:  # a time-out or a grader failure: not kept,
+                _to_cache(out, pair, key)  # the next run grades the pair again
+            result.pairs[(learner.slug, lab.id)] = pair
+            if on_done is not None:
+                on_done(pair)
+
+        run_all(
+            todo,
+            grade,
+            done,
+            jobs=jobs or os.cpu_count() or 1,
+            waits=lambda item: waiting[item[1].id],
+        )
     result.seconds = round(time.monotonic() - started, 2)
     return result
+
+
+@contextlib.contextmanager
+def _zygotes(
+    todo: list[tuple[Learner, Lab, str]], found: jail.Isolation, seed: int
+) -> Iterator[dict[str, Zygote]]:
+    """A zygote per lab with pairs to grade (:mod:`.zygote`), ended with the run (and its
+    grading children with it, Ctrl-C or not). Hidden inputs are made once per class only
+    where learner code cannot write to them: at full isolation."""
+    zygotes: dict[str, Zygote] = {}
+    try:
+        if zygote.enabled():
+            prepare = seed if found.level is jail.Level.FULL else None
+            for _, lab, _ in todo:
+                if lab.id not in zygotes:
+                    zygotes[lab.id] = Zygote(lab.checks_module, child_env(), seed=prepare)
+        yield zygotes
+    finally:
+        for one in zygotes.values():
+            one.close()
+
+
+def _waits(lab: Lab) -> bool:
+    """Whether the lab's checks mostly wait (``WAITS_ON_TIMERS``; see :mod:`.classroom_pool`)."""
+    return module_constant(lab.checks_module, "WAITS_ON_TIMERS", False) is True
 
 
 def class_seed(out: Path, given: int | None) -> int:
@@ -353,7 +382,9 @@ def _template(lab: Lab, where: Path) -> Path:
     return target
 
 
-def _grade(learner: Learner, lab: Lab, template: Path, tmp: Path, seed: int) -> Pair:
+def _grade(
+    learner: Learner, lab: Lab, template: Path, tmp: Path, seed: int, zygote: Zygote | None
+) -> Pair:
     """Grade one pair in a folder of its own, removed afterwards; never raises for what a
     submission does (a grader failure becomes the pair's problem, and the run goes on)."""
     notes = list(learner.notes.get(lab.id, []))
@@ -364,7 +395,7 @@ def _grade(learner: Learner, lab: Lab, template: Path, tmp: Path, seed: int) -> 
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        result = run_lab(lab, work, seed=seed, timeout=lab.timeout)
+        result = run_lab(lab, work, seed=seed, timeout=lab.timeout, zygote=zygote)
     except Exception as exc:  # noqa: BLE001 - one pair's failure must not stop the class
         result = failed_result(
             lab, f"the grader could not grade this ({type(exc).__name__}: {exc})"

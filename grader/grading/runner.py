@@ -26,16 +26,19 @@ from grader.course.labs import Lab
 from grader.grading import jail, sandbox_process
 from grader.grading.processes import end_group, kill_group, private
 from grader.grading.results import FAILED, CheckResult, LabResult
+from grader.grading.zygote import Zygote, ZygoteChild, ZygoteUnavailable
 
 _FIELDS = ("expected", "found", "fix", "docs", "message", "seconds")
 
 
 def child_command(lab: Lab, lab_dir: Path, out_fd: int, seed: int) -> list[str]:
+    return [sys.executable, "-m", "grader.grading.child", *child_args(lab, lab_dir, out_fd, seed)]
+
+
+def child_args(lab: Lab, lab_dir: Path, out_fd: int | str, seed: int) -> list[str]:
+    """The grading child's arguments (``grader.grading.child.main``'s ``argv``)."""
     checks = lab.checks_module.parent
     return [
-        sys.executable,
-        "-m",
-        "grader.grading.child",
         str(lab.checks_module),
         "-p",
         "grader.grading.plugin",
@@ -96,11 +99,13 @@ def run_lab(
     seed: int | None = None,
     timeout: float | None = None,
     on_start: Callable[[], None] | None = None,
+    zygote: Zygote | None = None,
 ) -> LabResult:
     """Grade ``lab_dir`` (default: the lab's own folder) and return the full result.
 
     ``on_start`` runs once the child is started: the place to start threads, which must
-    not exist while the sandbox process is forked.
+    not exist while the sandbox process is forked. With ``zygote`` (this lab's), the
+    grading child is forked from it instead of started afresh, and forks its own sandbox.
     """
     private()  # the learner's code must not read this process's environment through /proc
     lab_dir = Path(lab_dir or lab.folder).resolve()
@@ -113,7 +118,7 @@ def run_lab(
     # that need it run last.
     box = (
         sandbox_process.fork_sandbox(services=sandbox_process.services_used(lab.checks_module))
-        if sandbox_process.uses_sandbox(lab.checks_module)
+        if sandbox_process.uses_sandbox(lab.checks_module) and zygote is None
         else None
     )
     fds: tuple[int, ...] = ()
@@ -125,16 +130,7 @@ def run_lab(
     try:
         with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
             try:
-                proc = subprocess.Popen(
-                    child_command(lab, lab_dir, results_out, seed),
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    cwd=tmp,
-                    pass_fds=(*fds, results_out),
-                    start_new_session=True,  # so a time-out can end the whole process group
-                )
+                proc = _start(lab, lab_dir, seed, env, tmp, fds, results_out, zygote)
             finally:
                 os.close(results_out)
             reader = _Records(results_in)
@@ -184,6 +180,34 @@ def run_lab(
             check.status = FAILED
             check.message = f"did not finish: {result.problem or 'the check never reported'}"
     return result
+
+
+def _start(
+    lab: Lab,
+    lab_dir: Path,
+    seed: int,
+    env: dict[str, str],
+    cwd: str,
+    fds: tuple[int, ...],
+    results_out: int,
+    zygote: Zygote | None,
+) -> subprocess.Popen | ZygoteChild:
+    """The grading child: forked from ``zygote`` when it can, else started afresh."""
+    if zygote is not None:
+        try:
+            return zygote.start(child_args(lab, lab_dir, "{RESULTS_FD}", seed), cwd, results_out)
+        except ZygoteUnavailable:
+            pass
+    return subprocess.Popen(
+        child_command(lab, lab_dir, results_out, seed),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        pass_fds=(*fds, results_out),
+        start_new_session=True,  # so a time-out can end the whole process group
+    )
 
 
 class _Records:

@@ -87,7 +87,7 @@ WARM_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _warm(box: Any, services: tuple[str, ...]) -> None:
+def warm(box: Any, services: tuple[str, ...]) -> None:
     """Make the clients the checks will call, and have moto answer one read of each, while
     the grading process is still starting: each costs a tenth of a second on first use."""
     for service in ("sts", *services):
@@ -110,7 +110,7 @@ def _serve(requests: int, replies: int, region: str, services: tuple[str, ...] =
         import boto3  # noqa: F401  # load it now, while the checks' side is busy too
         from botocore.exceptions import ClientError
 
-        _warm(box, services)
+        warm(box, services)
 
         broken = None
     except BaseException as exc:  # reported to every caller instead of a silent hang
@@ -265,22 +265,15 @@ def services_used(checks_module: Path) -> tuple[str, ...]:
     """The services the checks will call in the sandbox: the module's ``SANDBOX_SERVICES``
     tuple if it has one (read without importing it), else the ``aws.client("...")`` calls
     written in it. A miss costs speed only."""
-    import ast
+    from grader.course.checkinfo import module_constant
 
+    declared = module_constant(checks_module, "SANDBOX_SERVICES")
+    if isinstance(declared, tuple | list):
+        return tuple(str(v) for v in declared)
     try:
         text = checks_module.read_text(encoding="utf-8")
-        tree = ast.parse(text)
-    except (OSError, SyntaxError, ValueError):
+    except OSError:
         return ()
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "SANDBOX_SERVICES" for t in node.targets
-        ):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return ()
-            return tuple(str(v) for v in value)
     return tuple(dict.fromkeys(_CLIENT_CALL.findall(text)))
 
 
