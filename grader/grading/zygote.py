@@ -34,6 +34,7 @@ from typing import Any
 # Set (to anything but "" or "0") to start every grading child afresh instead.
 DISABLE_ENV = "GRADER_NO_ZYGOTE"
 _MAX_MESSAGE = 1 << 16
+GRACE_SECONDS = 2.0  # for a grading child to end its learner code when the run stops
 
 
 class ZygoteUnavailable(RuntimeError):
@@ -123,7 +124,16 @@ def serve(checks_module: Path, fd: int, seed: int | None = None) -> None:
             _close(fds)
             children.add(pid)
             _send(sock, {"id": request["id"], "pid": pid})
-    # The caller is gone: its grading children go too (their learner code dies with them).
+    # The caller is gone (Ctrl-C, or the run is over): its grading children go too, as
+    # `grader check`'s does on Ctrl-C: asked first, so each ends its learner code and
+    # removes its folders, then killed with whatever is left of their groups.
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    while children and time.monotonic() < deadline:
+        _reap(children)
+        time.sleep(0.02)
     for pid in children:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
