@@ -629,3 +629,28 @@ def test_the_labs_memory_limit_reaches_the_learners_code(tmp_path):
     gate = task1(result)[0]
     assert gate.status == "failed"
     assert "used more than 128 MiB of memory" in gate.found
+
+
+@pytest.mark.parametrize("level", [at(FULL)], indirect=True)
+def test_a_folder_shown_at_another_path_is_all_the_code_sees_of_it(level, tmp_path, monkeypatch):
+    """A class grades a learner's files in a private copy, shown to their code at the
+    instructor's lab folder: the code finds itself there, and the copy's path nowhere."""
+    path = learner(
+        tmp_path,
+        """
+        import os
+        def where():
+            here = os.path.dirname(os.path.abspath(__file__))
+            with open("/proc/self/mountinfo") as f:
+                mounts = [line.split()[4] for line in f]
+            return {"here": here, "files": sorted(os.listdir(here)), "mounts": mounts}
+        """,
+    )
+    (path.parent / "data.json").write_text("{}")
+    shown = tmp_path / "course" / "labs" / "lab4"
+    monkeypatch.setattr(jail, "_SHOWN", {})
+    jail.show_as(path.parent, shown)
+    seen = call_learner(path, "where").value
+    assert seen["here"] == str(shown.resolve())
+    assert seen["files"] == ["attack.py", "data.json"]
+    assert not any(str(path.parent.resolve()) in m for m in seen["mounts"])

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from grader.aws.trail import generate_trail
-from tests.conftest import ROOT, copy_course, run_grader
+from tests.conftest import COURSE, ROOT, copy_course, run_grader
 from tests.test_cheats import FORGE, HONEST_FAILURE
 
 pytestmark = pytest.mark.skipif(
@@ -70,7 +70,8 @@ CHEATS = [
 ]  # fmt: skip
 
 # Records what learner code can see of where it runs; raised as the error, so the check's
-# message carries it out. The lab folder's own path is masked (it is wherever the files are).
+# message carries it out. The lab folder's own path is masked in the rest and told apart
+# ("here"): it is wherever the course is.
 SNOOP = """
 import json, os, resource, socket, sys
 
@@ -93,6 +94,7 @@ def generate(records, principal_arn):
         "limits": limits,
         "lab": sorted(os.listdir(here)),
         "home": sorted(os.listdir(os.path.expanduser("~"))),
+        "here": here,
     }
     raise ValueError("FACTS" + json.dumps(facts, sort_keys=True) + "END")
 """
@@ -174,5 +176,12 @@ def test_code_looking_for_signs_of_class_grading_sees_what_grader_check_shows(gr
     done = run_grader("check", "lab4", "--json", cwd=course, timeout=300)
     alone = facts(done.stdout)
     in_class = facts(json.dumps(graded["results"]["snooper"]))
+    # Each sees its folder where `grader check` in that course shows it: the class's
+    # private copy is shown at the instructor's own lab folder, not at a temporary path.
+    assert alone.pop("here") == str((course / "labs" / "lab4").resolve())
+    if graded["book"]["isolation"] == "full":
+        assert in_class.pop("here") == str((COURSE / "labs" / "lab4").resolve())
+    else:  # below full isolation nothing can be shown at another path
+        in_class.pop("here")
     assert in_class == alone
     assert alone["host"] == "jail" and not alone["home"]  # and it is the jail's view

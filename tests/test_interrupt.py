@@ -136,3 +136,42 @@ def _parent(pid: int) -> int | None:
     except OSError:
         return None
     return int(status.split("PPid:")[1].split()[0])
+
+
+def test_a_class_run_interrupted_while_its_zygotes_prepare_leaves_nothing(tmp_path):
+    """Ctrl-C in the first seconds, while lab 7's zygote makes the class's day and every
+    pair waits for its zygote: nothing starts instead, and the day is removed."""
+    learner = tmp_path / "roster" / "alice" / "labs" / "lab7"
+    learner.mkdir(parents=True)
+    (learner / "hunt.ipynb").write_bytes(
+        (Path(__file__).resolve().parents[1] / "labs" / "lab7" / "hunt.ipynb").read_bytes()
+    )
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "class", "grade", str(tmp_path / "roster"),
+         "--labs", "lab7", "--out", str(tmp_path / "out"), "--allow-weaker-isolation"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        zygotes: list[int] = []
+        while not zygotes:
+            assert cli.poll() is None, cli.communicate()
+            assert time.monotonic() < deadline, "the class run started no zygote"
+            zygotes = [p for p in _processes_with("grader.grading.zygote") if _parent(p) == cli.pid]
+            time.sleep(0.05)
+        time.sleep(0.5)  # loading, then making the day
+        os.killpg(cli.pid, signal.SIGINT)
+        _out, err = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+            cli.wait()
+    assert cli.returncode == 130, err
+    assert all(process_ended(pid, reaped=True) for pid in zygotes), "a zygote outlived the run"
+    assert list(temp.iterdir()) == [], "the run's temporary folders were left behind"

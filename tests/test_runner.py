@@ -36,7 +36,9 @@ def grade(started: str, tmp_path: Path, body: str, *, timeout: int = 120):
         return run_lab(lab, seed=7)
     zygote = Zygote(lab.checks_module, child_env())
     try:
-        return run_lab(lab, seed=7, zygote=zygote)
+        result = run_lab(lab, seed=7, zygote=zygote)
+        assert zygote._proc.poll() is None, "the zygote died: the child started afresh"
+        return result
     finally:
         zygote.close()
 

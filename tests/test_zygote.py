@@ -21,7 +21,7 @@ import pytest
 
 from grader.course.labs import load_course
 from grader.grading.runner import child_env, run_lab
-from grader.grading.zygote import Zygote
+from grader.grading.zygote import Zygote, ZygoteClosed
 from tests.conftest import COURSE, ROOT, make_course, process_ended
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -57,6 +57,7 @@ def test_a_real_lab_scores_the_same_through_its_zygote(tmp_path, lab_id):
             assert forked.problem is afresh.problem is None
             assert _outcome(forked) == _outcome(afresh)
             assert forked.passed is solved
+        assert zygote.cpu_seconds > 0  # its children were forked, not started afresh
     finally:
         zygote.close()
 
@@ -117,14 +118,29 @@ def test_closing_the_zygote_ends_a_grading_child_still_running(tmp_path):
     assert results[0].problem and not results[0].passed
 
 
-def test_a_zygote_that_is_gone_means_a_child_started_afresh(tmp_path):
+def test_a_zygote_that_died_means_a_child_started_afresh(tmp_path):
+    lab = _lab9(tmp_path, 0)
+    zygote = Zygote(lab.checks_module, child_env())
+    try:
+        zygote._proc.kill()
+        zygote._proc.wait()
+        result = run_lab(lab, seed=1, zygote=zygote)
+        _, _, parent = _who(lab)
+        assert result.passed, result.problem
+        assert parent == os.getpid()
+    finally:
+        zygote.close()
+
+
+def test_a_zygote_closed_by_its_caller_starts_nothing_and_nothing_starts_instead(tmp_path):
+    """Ctrl-C closes the zygotes while pairs may still be about to start: none may start a
+    grading child of its own, which nothing would then stop."""
     lab = _lab9(tmp_path, 0)
     zygote = Zygote(lab.checks_module, child_env())
     zygote.close()
-    result = run_lab(lab, seed=1, zygote=zygote)
-    _, _, parent = _who(lab)
-    assert result.passed, result.problem
-    assert parent == os.getpid()
+    with pytest.raises(ZygoteClosed):
+        run_lab(lab, seed=1, zygote=zygote)
+    assert not (lab.folder / "who.txt").exists()
 
 
 PREPARED = """

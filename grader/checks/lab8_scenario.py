@@ -106,7 +106,13 @@ class Hidden:
 def make_hidden(seed: int, *, days: int = DAYS) -> Hidden:
     """This run's day for ``seed``, opened (close() removes what is this run's)."""
     folder, labels, dataset, owned = open_day(seed, days, "lab8-hidden-")
-    return Hidden(folder, dataset, labels, build_org(seed), labels["correlation"], owned)
+    try:
+        return Hidden(folder, dataset, labels, build_org(seed), labels["correlation"], owned)
+    except BaseException:
+        dataset.close()
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def prepare(seed: int) -> Callable[[], None]:

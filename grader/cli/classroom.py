@@ -44,7 +44,11 @@ def register(sub: Any) -> None:
         "--labs", metavar="LAB,LAB", help="comma-separated labs to grade (default: every lab)"
     )
     g.add_argument(
-        "--jobs", metavar="N", type=int, help="pairs graded at once (default: the core count)"
+        "--jobs",
+        metavar="N",
+        type=int,
+        help="pairs graded at once (default: the core count); pairs of labs that mostly wait "
+        "(lab 6) run beside them, up to N more",
     )
     g.add_argument(
         "--out",

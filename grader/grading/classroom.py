@@ -163,7 +163,7 @@ def grade_class(
     """Grade every learner × lab of ``roster``; results and the cache go in ``out``.
 
     ``on_total`` is told how many pairs there are, ``on_done`` each pair as it completes
-    (from worker threads: keep it quick). A broken or hostile submission gives a low score,
+    (in the calling thread). A broken or hostile submission gives a low score,
     never an exception.
     """
     found = check_isolation(allow_weaker_isolation)
@@ -252,7 +252,10 @@ def _zygotes(
             prepare = seed if found.level is jail.Level.FULL else None
             for _, lab, _ in todo:
                 if lab.id not in zygotes:
-                    zygotes[lab.id] = Zygote(lab.checks_module, child_env(), seed=prepare)
+                    try:
+                        zygotes[lab.id] = Zygote(lab.checks_module, child_env(), seed=prepare)
+                    except OSError:  # no zygote: this lab's children start afresh
+                        continue
         yield zygotes
     finally:
         for one in zygotes.values():
@@ -395,7 +398,11 @@ def _grade(
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        result = run_lab(lab, work, seed=seed, timeout=lab.timeout, zygote=zygote)
+        # Learner code sees its files where the instructor's own lab folder is, as under
+        # `grader check` there, not in a temporary folder that says a class is graded.
+        result = run_lab(
+            lab, work, seed=seed, timeout=lab.timeout, zygote=zygote, shown_as=lab.folder
+        )
     except Exception as exc:  # noqa: BLE001 - one pair's failure must not stop the class
         result = failed_result(
             lab, f"the grader could not grade this ({type(exc).__name__}: {exc})"

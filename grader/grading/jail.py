@@ -271,7 +271,7 @@ def _bwrap_options(
         if package.is_relative_to(root):  # an installed (not editable) grader: hide it
             opts += ["--tmpfs", str(package)]
     for path in readable:
-        opts += ["--ro-bind", str(path), str(path)]
+        opts += ["--ro-bind", str(path), str(_shown(path))]
     if sockets is not None:
         # The relay's Unix sockets, at the same path (on top of the /tmp tmpfs). Read-only
         # is enough to connect to a socket, and the code cannot remove or replace them.
@@ -366,6 +366,31 @@ _RUNNING: dict[subprocess.Popen, Path] = {}
 LEVELS_USED: set[Level] = set()
 
 
+# Folders learner code sees at another path than their own (full isolation only): a class
+# grades each learner's files in a private copy, shown at the instructor's own lab folder,
+# so the code sees the path `grader check` shows it there, not a temporary one.
+_SHOWN: dict[Path, Path] = {}
+
+
+def show_as(real: Path, shown: Path) -> None:
+    """Show folder ``real`` (and what is in it) to learner code as ``shown``."""
+    _SHOWN[Path(real).resolve()] = Path(shown).resolve()
+
+
+def _shown(path: Path) -> Path:
+    for real, shown in _SHOWN.items():
+        if path == real or path.is_relative_to(real):
+            return shown / path.relative_to(real)
+    return path
+
+
+def _shown_arg(arg: str) -> str:
+    for real, shown in _SHOWN.items():
+        if arg == str(real) or arg.startswith(f"{real}/"):
+            return str(shown) + arg[len(str(real)) :]
+    return arg
+
+
 def _command(
     level: Level,
     code: str,
@@ -374,10 +399,11 @@ def _command(
     sockets: Path | None,
     writable: Sequence[Path] = (),
 ) -> list[str]:
-    argv = _python(code, args)
     if level is Level.FULL:
+        argv = _python(code, [_shown_arg(a) for a in args])
         options = _bwrap_options(readable, sockets, writable)
         return [_bwrap() or "bwrap", *options, "--", *argv]
+    argv = _python(code, args)
     if level is Level.NAMESPACES:
         return [*_unshare_options(_unshare() or "unshare"), *argv]
     return argv

@@ -37,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-out-fd", type=int, help="the descriptor to write JSON lines to")
     group.addoption("--grader-memory", type=int, default=None, help="learner code's memory")
     group.addoption("--grader-seed", type=int, default=None, help="seed for hidden inputs")
+    group.addoption("--grader-shown-as", help="the path learner code sees the lab folder at")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,6 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
         scrub_environment(region=DEFAULT_REGION)
         network_guard().active = True
         config.stash[_OUT] = os.fdopen(fd, "w", encoding="utf-8")
+    shown, lab = config.getoption("--grader-shown-as", None), config.getoption("--grader-lab-dir")
+    if shown and lab:
+        from grader.grading import jail
+
+        jail.show_as(Path(lab), Path(shown))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

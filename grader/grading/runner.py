@@ -31,11 +31,16 @@ from grader.grading.zygote import Zygote, ZygoteChild, ZygoteUnavailable
 _FIELDS = ("expected", "found", "fix", "docs", "message", "seconds")
 
 
-def child_command(lab: Lab, lab_dir: Path, out_fd: int, seed: int) -> list[str]:
-    return [sys.executable, "-m", "grader.grading.child", *child_args(lab, lab_dir, out_fd, seed)]
+def child_command(
+    lab: Lab, lab_dir: Path, out_fd: int, seed: int, shown_as: Path | None = None
+) -> list[str]:
+    args = child_args(lab, lab_dir, out_fd, seed, shown_as)
+    return [sys.executable, "-m", "grader.grading.child", *args]
 
 
-def child_args(lab: Lab, lab_dir: Path, out_fd: int | str, seed: int) -> list[str]:
+def child_args(
+    lab: Lab, lab_dir: Path, out_fd: int | str, seed: int, shown_as: Path | None = None
+) -> list[str]:
     """The grading child's arguments (``grader.grading.child.main``'s ``argv``)."""
     checks = lab.checks_module.parent
     return [
@@ -79,6 +84,7 @@ def child_args(lab: Lab, lab_dir: Path, out_fd: int | str, seed: int) -> list[st
         f"--grader-out-fd={out_fd}",
         f"--grader-seed={seed}",
         f"--grader-memory={lab.memory}",
+        *([f"--grader-shown-as={shown_as}"] if shown_as is not None else []),
     ]
 
 
@@ -100,12 +106,14 @@ def run_lab(
     timeout: float | None = None,
     on_start: Callable[[], None] | None = None,
     zygote: Zygote | None = None,
+    shown_as: Path | None = None,
 ) -> LabResult:
     """Grade ``lab_dir`` (default: the lab's own folder) and return the full result.
 
     ``on_start`` runs once the child is started: the place to start threads, which must
     not exist while the sandbox process is forked. With ``zygote`` (this lab's), the
     grading child is forked from it instead of started afresh, and forks its own sandbox.
+    With ``shown_as``, learner code sees ``lab_dir`` at that path (full isolation only).
     """
     private()  # the learner's code must not read this process's environment through /proc
     lab_dir = Path(lab_dir or lab.folder).resolve()
@@ -130,7 +138,10 @@ def run_lab(
     try:
         with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
             try:
-                proc = _start(lab, lab_dir, seed, env, tmp, fds, results_out, zygote)
+                proc = _start(lab, lab_dir, seed, env, tmp, fds, results_out, zygote, shown_as)
+            except BaseException:
+                os.close(results_in)
+                raise
             finally:
                 os.close(results_out)
             reader = _Records(results_in)
@@ -191,15 +202,18 @@ def _start(
     fds: tuple[int, ...],
     results_out: int,
     zygote: Zygote | None,
+    shown_as: Path | None,
 ) -> subprocess.Popen | ZygoteChild:
-    """The grading child: forked from ``zygote`` when it can, else started afresh."""
+    """The grading child: forked from ``zygote`` when it can, else started afresh (but not
+    once the zygote was closed: the run is stopping, and ``ZygoteClosed`` says so)."""
     if zygote is not None:
         try:
-            return zygote.start(child_args(lab, lab_dir, "{RESULTS_FD}", seed), cwd, results_out)
+            args = child_args(lab, lab_dir, "{RESULTS_FD}", seed, shown_as)
+            return zygote.start(args, cwd, results_out)
         except ZygoteUnavailable:
             pass
     return subprocess.Popen(
-        child_command(lab, lab_dir, results_out, seed),
+        child_command(lab, lab_dir, results_out, seed, shown_as),
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -1,15 +1,18 @@
 """A warm grading process for one lab that forks a grading child per learner.
 
 Why: a grading child spends most of a small lab's time starting (the interpreter, pytest,
-the engines, boto3 and moto: about 0.6 s of CPU each time), and a class has the same lab to
+the engines, boto3 and moto: 0.3-0.6 s of CPU each time), and a class has the same lab to
 grade for thirty learners. The zygote loads all that once, then forks: each fork is the
 grading child of :mod:`grader.grading.child`, in a session of its own, with its own pipes,
-working folder and time limit, exactly as if it had been started afresh. The zygote itself
-never grades anything and holds nothing of any learner's, so a fork starts from the same
-clean state for everyone. Learner code still runs in the jail, started by the fork.
+working folder, import path and time limit, as if it had been started afresh (what it
+shares with its siblings is what the zygote loaded: modules, moto's routes, a class's
+prepared hidden inputs). The zygote itself never grades anything and holds nothing of any
+learner's, so a fork starts from the same clean state for everyone. Learner code still
+runs in the jail, started by the fork. Linux only: elsewhere every child starts afresh.
 
-Its side: ``python -m grader.grading.zygote CHECKS_MODULE FD`` serves requests on the
-socket ``FD`` (each a JSON object with the descriptors it needs) until the socket closes.
+Its side: ``python -m grader.grading.zygote CHECKS_MODULE FD SEED`` (``SEED`` may be "")
+serves requests on the socket ``FD`` (each a JSON object with the descriptors it needs)
+until the socket closes or it gets SIGTERM.
 The caller's side is :class:`Zygote`, whose :meth:`Zygote.start` gives an object that
 behaves as the :class:`subprocess.Popen` of the grading child the runner would have started.
 """
@@ -21,10 +24,12 @@ import importlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +44,10 @@ GRACE_SECONDS = 2.0  # for a grading child to end its learner code when the run 
 
 class ZygoteUnavailable(RuntimeError):
     """The zygote could not start a child; the caller starts one itself instead."""
+
+
+class ZygoteClosed(RuntimeError):
+    """The zygote was closed by its caller (Ctrl-C): no child is started at all."""
 
 
 # ---------------------------------------------------------------- the zygote's side
@@ -88,17 +97,38 @@ def _preload(checks_module: Path, seed: int | None) -> list[Callable[[], None]]:
 def serve(checks_module: Path, fd: int, seed: int | None = None) -> None:
     """Answer requests on socket ``fd`` until it closes: fork a grading child for each,
     say its pid, and later its exit code."""
+    from grader.grading import jail
     from grader.grading.processes import private
 
     private()
-    cleanups = _preload(checks_module, seed)
-    sock = socket.socket(fileno=fd)
+    signal.signal(signal.SIGTERM, _stop)
+    cleanups: list[Callable[[], None]] = []
+    children: set[int] = set()
+    try:
+        # Shared hidden inputs only where learner code cannot write to them; decided here,
+        # once, so no fork can find a weaker level later (forks inherit the answer).
+        if seed is not None and jail.isolation().level is not jail.Level.FULL:
+            seed = None
+        cleanups = _preload(checks_module, seed)
+        _serve(socket.socket(fileno=fd), children)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # asked once is enough: finish here
+        _end(children)
+        for cleanup in cleanups:
+            with contextlib.suppress(Exception):
+                cleanup()
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(sock: socket.socket, children: set[int]) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     os.set_blocking(wake_r, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children: set[int] = set()
     while True:
         ready, _, _ = select.select([sock, wake_r], [], [])
         if wake_r in ready:
@@ -112,21 +142,29 @@ def serve(checks_module: Path, fd: int, seed: int | None = None) -> None:
             except OSError:
                 data, fds = b"", []
             if not data:
-                break
+                return
             request = json.loads(data)
             if _threads() != 1:  # a fork would copy another thread's locks, held for ever
                 _close(fds)
                 _send(sock, {"id": request["id"], "error": "the zygote has other threads"})
                 continue
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:  # no memory or processes left: the caller starts one
+                _close(fds)
+                _send(sock, {"id": request["id"], "error": f"fork failed ({exc})"})
+                continue
             if pid == 0:
                 _child(request, fds, sock, (wake_r, wake_w))
             _close(fds)
             children.add(pid)
             _send(sock, {"id": request["id"], "pid": pid})
-    # The caller is gone (Ctrl-C, or the run is over): its grading children go too, as
-    # `grader check`'s does on Ctrl-C: asked first, so each ends its learner code and
-    # removes its folders, then killed with whatever is left of their groups.
+
+
+def _end(children: set[int]) -> None:
+    """The caller is gone (Ctrl-C, or the run is over): its grading children go too, as
+    `grader check`'s does on Ctrl-C: asked first, so each ends its learner code and
+    removes its folders, then killed with whatever is left of their groups."""
     for pid in children:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGTERM)
@@ -137,9 +175,6 @@ def serve(checks_module: Path, fd: int, seed: int | None = None) -> None:
     for pid in children:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-    for cleanup in cleanups:
-        with contextlib.suppress(Exception):
-            cleanup()
 
 
 def _threads() -> int:
@@ -183,6 +218,7 @@ def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, wake: t
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the child's own handler comes next
         sock.close()
         _close(list(wake))
         os.setsid()  # its own session: a time-out ends its whole process group
@@ -191,6 +227,7 @@ def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, wake: t
             os.dup2(out_fd, target)
         os.close(out_fd)
         os.chdir(request["cwd"])
+        sys.path[0] = request["cwd"]  # as `python -m` started there would have it
         from grader.grading import processes
         from grader.grading.child import main
 
@@ -221,7 +258,11 @@ class Zygote:
         self._exits: dict[int, int] = {}  # pid -> exit code
         self._changed = threading.Condition()
         self._next = 0
-        self._closed = False
+        self._closed = False  # the zygote is gone (or was closed)
+        self._stopped = False  # closed by the caller: start nothing more at all
+        # Its working folder: empty, so its import path (``-m`` puts the folder first)
+        # holds nothing of anyone's, as a fresh grading child's own temporary folder.
+        self._home = tempfile.mkdtemp(prefix="grader-")
         self.cpu_seconds = 0.0  # of the grading children that ended, and what they reaped
         try:
             self._proc = subprocess.Popen(
@@ -233,7 +274,12 @@ class Zygote:
                 stderr=subprocess.DEVNULL,
                 pass_fds=(child.fileno(),),
                 start_new_session=True,
+                cwd=self._home,
             )  # fmt: skip
+        except BaseException:
+            parent.close()
+            shutil.rmtree(self._home, ignore_errors=True)
+            raise
         finally:
             child.close()
         self._reader = threading.Thread(target=self._read, daemon=True, name="zygote")
@@ -256,11 +302,15 @@ class Zygote:
                     self.cpu_seconds += float(message.get("cpu", 0.0))
                 else:
                     self._waiting[int(message["id"])] = message
+                    if "pid" in message:  # a pid used before by an ended child: not that one
+                        self._exits.pop(int(message["pid"]), None)
                 self._changed.notify_all()
 
     def start(self, argv: list[str], cwd: str, results_fd: int) -> ZygoteChild:
         """Fork a grading child running ``child.main(argv)`` in ``cwd``; ``{RESULTS_FD}`` in
         ``argv`` becomes the number ``results_fd`` has there. Raises ZygoteUnavailable."""
+        if self._stopped:
+            raise ZygoteClosed("the class run is stopping")
         out_r, out_w = os.pipe()
         try:
             with self._lock:
@@ -280,6 +330,14 @@ class Zygote:
             # The first request waits for the zygote's loading (and preparing) too.
             self._changed.wait_for(lambda: rid in self._waiting or self._closed, 300.0)
             reply = self._waiting.pop(rid, None)
+            closed = self._closed
+        if reply is None and not closed:
+            # Hung: end it, so the request it holds (and the descriptors in it) can never
+            # start a second child for this pair, and later pairs do not wait on it too.
+            self._proc.kill()
+        if self._stopped:
+            os.close(out_r)
+            raise ZygoteClosed("the class run is stopping")
         if reply is None or "pid" not in reply:
             os.close(out_r)
             why = (reply or {}).get("error", "it did not answer")
@@ -295,15 +353,20 @@ class Zygote:
             return -signal.SIGKILL if self._closed else None
 
     def close(self) -> None:
-        """End the zygote (a child still running is killed with it)."""
+        """End the zygote: a child still running is asked to stop, then killed; nothing
+        is started any more, by the zygote or instead of it."""
+        self._stopped = True
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.terminate()  # still loading: it ends its preparations too
         try:
-            self._proc.wait(5.0)
+            self._proc.wait(GRACE_SECONDS + 3.0)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        shutil.rmtree(self._home, ignore_errors=True)
 
 
 class ZygoteChild:
@@ -360,8 +423,9 @@ class ZygoteChild:
 
 
 def enabled() -> bool:
-    """Whether class grading may use zygotes here (fork exists, not switched off)."""
-    return hasattr(os, "fork") and os.environ.get(DISABLE_ENV, "") in ("", "0")
+    """Whether class grading may use zygotes here: Linux (where a child dies with its parent
+    and /proc shows native threads), not switched off."""
+    return sys.platform.startswith("linux") and os.environ.get(DISABLE_ENV, "") in ("", "0")
 
 
 if __name__ == "__main__":
